@@ -1,0 +1,1 @@
+"""Client library for Coder's notifications API (no Textual here)."""
