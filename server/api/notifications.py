@@ -1,0 +1,77 @@
+"""Sending: the test notification (owners) and custom notifications (spec sections 14 and 15)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.api.common import field_of
+from server.context import AppContext
+from server.errors import ApiError, forbidden
+from server.http import Request, Response, empty_response
+from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION, User, now_utc
+
+MAX_TITLE_BYTES = 120
+MAX_MESSAGE_BYTES = 2000
+
+
+async def post_test_notification(ctx: AppContext, req: Request, user: User) -> Response:
+    """POST /notifications/test: owners only; enqueued to the caller, the timestamp defeats dedupe."""
+    if not user.is_owner:
+        raise forbidden()
+    try:
+        await ctx.enqueuer.enqueue(
+            user=user,
+            template_id=TEMPLATE_TEST_NOTIFICATION,
+            labels={},
+            data={"timestamp": now_utc().isoformat()},
+            created_by="send-test-notification",
+            targets=None,
+        )
+    except ApiError:
+        raise
+    except Exception as exc:
+        raise ApiError(500, "Failed to send test notification", str(exc)) from exc
+    return empty_response(204)
+
+
+def validate_custom(body: dict[str, Any]) -> tuple[str, str]:
+    """codersdk.CustomNotificationRequest.Validate, with Go's type errors for wrong JSON types."""
+    content = body.get("content")
+    if content is None:
+        raise ApiError(400, "Invalid request body", "content is required")
+    if not isinstance(content, dict):
+        field_of(body, "content", dict, "CustomNotificationRequest", None)
+    title = field_of(content, "title", str, "CustomNotificationRequest.content", "")
+    message = field_of(content, "message", str, "CustomNotificationRequest.content", "")
+    if not title.strip() or not message.strip():
+        raise ApiError(
+            400, "Invalid request body", "provide a non-empty 'content.title' and 'content.message'"
+        )
+    if len(title.encode()) > MAX_TITLE_BYTES:
+        raise ApiError(400, "Invalid request body", "'content.title' must be less than 120 characters")
+    if len(message.encode()) > MAX_MESSAGE_BYTES:
+        raise ApiError(400, "Invalid request body", "'content.message' must be less than 2000 characters")
+    return title, message
+
+
+async def post_custom_notification(ctx: AppContext, req: Request, user: User) -> Response:
+    """POST /notifications/custom: any non-system user, always to themselves."""
+    title, message = validate_custom(await req.json_object())
+    if user.is_system:
+        raise ApiError(403, "Forbidden", "System users cannot send custom notifications.")
+    # Identical content within one minute is deduplicated (silently, still 204), as in Coder.
+    minute = now_utc().replace(second=0, microsecond=0)
+    try:
+        await ctx.enqueuer.enqueue(
+            user=user,
+            template_id=TEMPLATE_CUSTOM_NOTIFICATION,
+            labels={"custom_title": title, "custom_message": message},
+            data={"dedupe_bypass_ts": minute.isoformat()},
+            created_by=str(user.id),
+            targets=None,
+        )
+    except ApiError:
+        raise
+    except Exception as exc:
+        raise ApiError(500, "Failed to send custom notification", str(exc)) from exc
+    return empty_response(204)

@@ -1,0 +1,63 @@
+"""User notification preferences (spec section 10)."""
+
+from __future__ import annotations
+
+import uuid
+
+from server.api.common import resolve_user_param
+from server.api.wire import preferences_json
+from server.context import AppContext
+from server.errors import MSG_BAD_JSON, ApiError
+from server.http import Request, Response, json_response
+from server.records import User
+from server.store.base import UnknownTemplateError
+from server.uuids import UUIDParseError, parse_uuid
+
+
+async def get_preferences(ctx: AppContext, req: Request, user: User) -> Response:
+    """GET /users/{user}/notifications/preferences: explicit rows only, null when none."""
+    target = await resolve_user_param(ctx, user, req.path_params["user"])
+    return json_response(preferences_json(await ctx.store.get_preferences(target.id)))
+
+
+async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response:
+    """PUT /users/{user}/notifications/preferences: a merge of the listed templates, all or nothing."""
+    target = await resolve_user_param(ctx, user, req.path_params["user"])
+    body = await req.json_object()
+    raw_map = body.get("template_disabled_map")
+    if raw_map is None:
+        raw_map = {}
+    if not isinstance(raw_map, dict):
+        raise ApiError(
+            400,
+            MSG_BAD_JSON,
+            "json: cannot unmarshal into Go struct field "
+            "UpdateUserNotificationPreferences.template_disabled_map of type map[string]bool",
+        )
+    changes: dict[uuid.UUID, bool] = {}
+    for key, value in raw_map.items():
+        if not isinstance(value, bool):
+            raise ApiError(
+                400,
+                MSG_BAD_JSON,
+                "json: cannot unmarshal into Go struct field "
+                "UpdateUserNotificationPreferences.template_disabled_map of type bool",
+            )
+        try:
+            changes[parse_uuid(key)] = value
+        except UUIDParseError as exc:
+            raise ApiError(400, "Unable to parse notification template UUID.", str(exc)) from None
+    if changes:
+        try:
+            await ctx.store.upsert_preferences(target.id, changes)
+        except UnknownTemplateError as exc:
+            # Deviation: Coder fails the foreign key with a 500; an unknown id is the client's mistake.
+            raise ApiError(
+                400,
+                "Invalid notification template ID.",
+                validations=[
+                    ("template_disabled_map", f"notification template {tid} does not exist")
+                    for tid in exc.template_ids
+                ],
+            ) from None
+    return json_response(preferences_json(await ctx.store.get_preferences(target.id)))

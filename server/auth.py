@@ -1,0 +1,98 @@
+"""Session tokens as Coder makes them: `<10-char id>-<22-char secret>`, only SHA-256 of the secret stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+import uuid
+from collections.abc import Iterable
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qsl
+
+from server.errors import unauthorized
+from server.records import ApiToken, User, now_utc
+from server.store.base import Store
+
+COOKIE_NAME = "coder_session_token"
+HEADER_NAME = b"coder-session-token"
+KEY_ID_LENGTH = 10
+KEY_SECRET_LENGTH = 22
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def hash_secret(secret: str) -> bytes:
+    """The stored form of a token secret."""
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def generate_token(user_id: uuid.UUID) -> tuple[str, ApiToken]:
+    """A new token string and the row to store for it."""
+    key_id = "".join(secrets.choice(_ALPHABET) for _ in range(KEY_ID_LENGTH))
+    secret = "".join(secrets.choice(_ALPHABET) for _ in range(KEY_SECRET_LENGTH))
+    row = ApiToken(id=key_id, user_id=user_id, hashed_secret=hash_secret(secret), created_at=now_utc())
+    return f"{key_id}-{secret}", row
+
+
+def split_token(token: str) -> tuple[str, str]:
+    """Split `<id>-<secret>`, with Coder's messages for malformed tokens."""
+    parts = token.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"incorrect amount of API key parts, expected 2 got {len(parts)}")
+    key_id, secret = parts
+    if len(key_id) != KEY_ID_LENGTH:
+        raise ValueError(f"invalid API key ID length, expected {KEY_ID_LENGTH} got {len(key_id)}")
+    if len(secret) != KEY_SECRET_LENGTH:
+        raise ValueError(f"invalid API key secret length, expected {KEY_SECRET_LENGTH} got {len(secret)}")
+    return key_id, secret
+
+
+def token_from_request(headers: Iterable[tuple[bytes, bytes]], query_string: bytes) -> str:
+    """Find the token where Coder looks: cookie, ?coder_session_token, header, Bearer, ?access_token."""
+    cookie_token = header_token = bearer_token = ""
+    for name, value in headers:
+        if name == b"cookie" and not cookie_token:
+            try:
+                jar = SimpleCookie(value.decode("latin-1"))
+            except CookieError:
+                continue
+            if COOKIE_NAME in jar:
+                cookie_token = jar[COOKIE_NAME].value
+        elif name == HEADER_NAME and not header_token:
+            header_token = value.decode("latin-1").strip()
+        elif name == b"authorization" and not bearer_token:
+            scheme, _, rest = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                bearer_token = rest.strip()
+    query = dict(parse_qsl(query_string.decode("latin-1"))) if query_string else {}
+    for candidate in (
+        cookie_token,
+        query.get(COOKIE_NAME, ""),
+        header_token,
+        bearer_token,
+        query.get("access_token", ""),
+    ):
+        if candidate:
+            return candidate
+    return ""
+
+
+async def authenticate(store: Store, headers: Iterable[tuple[bytes, bytes]], query_string: bytes) -> User:
+    """The user a request acts as, or a 401 ApiError with Coder's message and detail."""
+    token = token_from_request(headers, query_string)
+    if not token:
+        raise unauthorized(f'Cookie "{COOKIE_NAME}" or query parameter must be provided.')
+    try:
+        key_id, secret = split_token(token)
+    except ValueError as exc:
+        raise unauthorized(f"Invalid API key format: {exc}") from None
+    row = await store.get_api_token(key_id)
+    if row is None:
+        raise unauthorized("API key is invalid.")
+    if not hmac.compare_digest(row.hashed_secret, hash_secret(secret)):
+        raise unauthorized("API key secret is invalid.")
+    user = await store.get_user(row.user_id)
+    if user is None:
+        raise unauthorized("API key is invalid.")
+    return user

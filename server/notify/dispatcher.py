@@ -1,0 +1,215 @@
+"""The notifier: leases queued messages, renders them and hands them to their dispatch method.
+
+Coder polls every 15 s; ours is woken at once by the enqueuer and keeps a periodic sweep as a safety net
+(retries that fall due, messages left leased by a crashed process, resume after a pause elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from server.api.settings import SETTINGS_KEY
+from server.config import ServerConfig
+from server.notify.enqueue import template_context
+from server.notify.gotemplate import TemplateRenderError, TemplateSyntaxError, render
+from server.notify.methods.base import DispatchError, DispatchMethod, RenderedMessage
+from server.notify.plaintext import plaintext_from_markdown
+from server.records import (
+    InboxNotification,
+    NotificationMessage,
+    NotificationMethod,
+    NotificationTemplate,
+    now_utc,
+)
+from server.store.base import Store
+
+log = logging.getLogger(__name__)
+
+LEASE_BATCH = 500
+MAX_OUT_OF_BAND_IN_FLIGHT = 32
+PURGE_AFTER = timedelta(days=7)
+PURGE_EVERY_SECONDS = 3600.0
+
+
+class Dispatcher:
+    """One per server process; several processes on one PostgreSQL database share the queue safely."""
+
+    def __init__(
+        self, config: ServerConfig, store: Store, methods: Mapping[NotificationMethod, DispatchMethod]
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.methods = dict(methods)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._out_of_band = asyncio.Semaphore(MAX_OUT_OF_BAND_IN_FLIGHT)
+        self._last_purge = 0.0
+        self.delivered = 0  # inbox rows written by this process (diagnostics, tests)
+
+    def wake(self) -> None:
+        """Ask for a dispatch round now (called after every enqueue and on resume)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Start the loop; it delivers whatever is already due."""
+        self._task = asyncio.create_task(self._run(), name="notifier")
+        self.wake()
+
+    async def stop(self) -> None:
+        """Stop the loop and wait for out-of-band sends in flight."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=5)
+        for method in self.methods.values():
+            await method.aclose()
+
+    async def _paused(self) -> bool:
+        raw = await self.store.get_site_config(SETTINGS_KEY)
+        return bool(raw) and '"notifier_paused":true' in (raw or "")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.config.fetch_interval)
+            self._wake.clear()
+            try:
+                if loop.time() - self._last_purge > PURGE_EVERY_SECONDS:
+                    self._last_purge = loop.time()
+                    await self.store.purge_messages(now_utc() - PURGE_AFTER)
+                # Keep going while full batches come back, so a burst drains without waiting for a wake.
+                while not await self._paused():
+                    leased = await self.store.lease_messages(
+                        limit=LEASE_BATCH, lease_seconds=self.config.lease_seconds, now=now_utc()
+                    )
+                    if not leased:
+                        break
+                    await self._dispatch_batch(leased)
+                    if len(leased) < LEASE_BATCH:
+                        break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("notifier round failed; retrying on the next wake")
+                await asyncio.sleep(0.5)
+                self.wake()
+
+    async def _dispatch_batch(self, messages: list[NotificationMessage]) -> None:
+        templates: dict[object, NotificationTemplate | None] = {}
+        inbox: list[tuple[NotificationMessage, RenderedMessage]] = []
+        for message in messages:
+            if message.template_id not in templates:
+                templates[message.template_id] = await self.store.get_template(message.template_id)
+            template = templates[message.template_id]
+            if template is None:
+                await self.store.mark_message_failed(
+                    message.id, "template no longer exists", retry_after=None
+                )
+                continue
+            try:
+                rendered = self.render(message, template)
+            except (TemplateSyntaxError, TemplateRenderError) as exc:
+                log.error("message %s: cannot render template %s: %s", message.id, template.name, exc)
+                await self.store.mark_message_failed(message.id, f"render: {exc}", retry_after=None)
+                continue
+            if message.method is NotificationMethod.INBOX:
+                inbox.append((message, rendered))
+            else:
+                self._send_out_of_band(message, rendered)
+        # Concurrent deliveries share one writer transaction in the SQLite store.
+        await asyncio.gather(*(self._deliver_inbox(m, r) for m, r in inbox))
+
+    def render(self, message: NotificationMessage, template: NotificationTemplate) -> RenderedMessage:
+        """Render title and body with the message payload (at dispatch time, as Coder does)."""
+        payload = message.payload
+        context = template_context(payload)
+        base_url = self.config.access_url.rstrip("/")
+        title = render(template.title_template, context, base_url=base_url)
+        body = render(template.body_template, context, base_url=base_url)
+        return RenderedMessage(
+            message_id=message.id,
+            template_id=message.template_id,
+            notification_name=str(payload.get("notification_name", template.name)),
+            user_id=message.user_id,
+            user_email=str(payload.get("user_email", "")),
+            user_name=str(payload.get("user_name", "")),
+            user_username=str(payload.get("user_username", "")),
+            title=title,
+            body=body,
+            title_plaintext=plaintext_from_markdown(title),
+            body_plaintext=plaintext_from_markdown(body),
+            actions=[dict(a) for a in payload.get("actions") or []],
+            labels=dict(payload.get("labels") or {}),
+            data=dict(payload.get("data") or {}),
+            targets=list(message.targets) if message.targets is not None else None,
+            created_at=message.created_at,
+        )
+
+    async def _deliver_inbox(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
+        notification = InboxNotification(
+            id=message.id,
+            user_id=message.user_id,
+            template_id=message.template_id,
+            targets=message.targets,
+            title=rendered.title,
+            content=rendered.body,
+            icon="",
+            actions=tuple({"label": a.get("label", ""), "url": a.get("url", "")} for a in rendered.actions),
+            read_at=None,
+            created_at=now_utc(),
+        )
+        try:
+            inserted = await self.store.deliver_inbox(message.id, notification)
+        except Exception as exc:
+            log.exception("message %s: inbox delivery failed", message.id)
+            await self._failed(message, str(exc), temporary=True)
+            return
+        if inserted:
+            self.delivered += 1
+            await self.store.pubsub.publish(notification)
+
+    def _send_out_of_band(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
+        task = asyncio.create_task(self._send(message, rendered), name=f"dispatch-{message.id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
+        method = self.methods.get(message.method)
+        if method is None:
+            log.error("message %s: method %s is not configured", message.id, message.method.value)
+            await self.store.mark_message_failed(
+                message.id, f"method {message.method.value} is not configured", retry_after=None
+            )
+            return
+        async with self._out_of_band:
+            try:
+                await method.dispatch(rendered)
+            except DispatchError as exc:
+                log.warning("message %s: %s dispatch failed: %s", message.id, message.method.value, exc)
+                await self._failed(message, str(exc), temporary=exc.temporary)
+                return
+            except Exception as exc:
+                log.exception("message %s: %s dispatch crashed", message.id, message.method.value)
+                await self._failed(message, str(exc), temporary=True)
+                return
+        await self.store.mark_message_sent(message.id)
+
+    async def _failed(self, message: NotificationMessage, reason: str, *, temporary: bool) -> None:
+        attempts = max(1, message.attempt_count)
+        if not temporary or attempts >= self.config.max_send_attempts:
+            await self.store.mark_message_failed(message.id, reason, retry_after=None)
+            return
+        delay = self.config.retry_interval * (2 ** (attempts - 1))
+        await self.store.mark_message_failed(
+            message.id, reason, retry_after=now_utc() + timedelta(seconds=delay)
+        )
+        asyncio.get_running_loop().call_later(delay, self.wake)

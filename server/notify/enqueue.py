@@ -1,0 +1,141 @@
+"""Enqueue as Coder's enqueuer does: build the payload, pick the methods, one queued message per method."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from server.config import ServerConfig
+from server.errors import ApiError
+from server.notify.gotemplate import render_actions
+from server.records import (
+    TEMPLATE_ONE_TIME_PASSCODE,
+    NotificationMessage,
+    NotificationMethod,
+    NotificationTemplate,
+    User,
+    now_utc,
+)
+from server.store.base import Store
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_VERSION = "1.2"
+
+
+def template_context(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The data a Go template sees, built from a message payload (Coder's types.MessagePayload)."""
+    return {
+        "Labels": payload.get("labels") or {},
+        "Data": payload.get("data") or {},
+        "UserID": payload.get("user_id", ""),
+        "UserEmail": payload.get("user_email", ""),
+        "UserName": payload.get("user_name", ""),
+        "UserUsername": payload.get("user_username", ""),
+        "NotificationName": payload.get("notification_name", ""),
+        "NotificationTemplateID": payload.get("notification_template_id", ""),
+        "Actions": payload.get("actions") or [],
+        "Targets": payload.get("targets") or [],
+    }
+
+
+def dedupe_hash(
+    template_id: uuid.UUID,
+    user_id: uuid.UUID,
+    method: str,
+    payload: Mapping[str, Any],
+    targets: Sequence[uuid.UUID] | None,
+) -> str:
+    """md5 of template, user, method, payload, targets and the UTC day: same message, same day, once."""
+    parts = [
+        str(template_id),
+        str(user_id),
+        method,
+        json.dumps(payload, sort_keys=True, separators=(",", ":")),
+        ",".join(str(t) for t in targets or ()),
+        now_utc().strftime("%Y-%m-%d"),
+    ]
+    return hashlib.md5("|".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+class Enqueuer:
+    """Turns "notify user U of template T" into queued messages, then wakes the dispatcher."""
+
+    def __init__(self, config: ServerConfig, store: Store, wake: Callable[[], None]) -> None:
+        self.config = config
+        self.store = store
+        self.wake = wake
+
+    def methods_for(self, template: NotificationTemplate) -> list[NotificationMethod]:
+        """The template's method, else the default when it is configured; plus inbox unless excluded."""
+        methods: list[NotificationMethod] = []
+        if template.method:
+            methods.append(NotificationMethod(template.method))
+        else:
+            default = NotificationMethod(self.config.notifications_method)
+            if (default is NotificationMethod.SMTP and self.config.smtp.configured) or (
+                default is NotificationMethod.WEBHOOK and self.config.webhook.configured
+            ):
+                methods.append(default)
+        if (
+            self.config.inbox_enabled
+            and NotificationMethod.INBOX not in methods
+            and template.id != TEMPLATE_ONE_TIME_PASSCODE
+        ):
+            methods.append(NotificationMethod.INBOX)
+        return methods
+
+    async def enqueue(
+        self,
+        *,
+        user: User,
+        template_id: uuid.UUID,
+        labels: Mapping[str, str],
+        data: Mapping[str, Any],
+        created_by: str,
+        targets: Sequence[uuid.UUID] | None,
+    ) -> list[uuid.UUID]:
+        """Queue one message per method; silently skipped ones (preferences, dedupe) are not returned."""
+        template = await self.store.get_template(template_id)
+        if template is None:
+            raise ApiError(400, "Unknown notification template.", f"template {template_id} does not exist")
+        payload: dict[str, Any] = {
+            "_version": PAYLOAD_VERSION,
+            "notification_name": template.name,
+            "notification_template_id": str(template.id),
+            "user_id": str(user.id),
+            "user_email": user.email,
+            "user_name": user.name or user.username,
+            "user_username": user.username,
+            "actions": [],
+            "labels": dict(labels),
+            "data": dict(data),
+            "targets": [str(t) for t in targets] if targets is not None else None,
+        }
+        payload["actions"] = render_actions(
+            template.actions, template_context(payload), base_url=self.config.access_url.rstrip("/")
+        )
+        created_at = now_utc()
+        target_tuple = tuple(targets) if targets is not None else None
+        messages = [
+            NotificationMessage(
+                id=uuid.uuid4(),
+                template_id=template.id,
+                user_id=user.id,
+                method=method,
+                payload=payload,
+                targets=target_tuple,
+                created_by=created_by,
+                dedupe_hash=dedupe_hash(template.id, user.id, method.value, payload, targets),
+                created_at=created_at,
+            )
+            for method in self.methods_for(template)
+        ]
+        inserted = await self.store.enqueue_messages(messages)
+        if inserted:
+            self.wake()
+        return inserted
