@@ -1,0 +1,141 @@
+"""A real `inbox-server serve` subprocess on 127.0.0.1 with a temporary database, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+READY_TIMEOUT = 30.0
+
+
+class LiveServer:
+    """Start, stop, restart or kill a real server; create users and tokens through its CLI."""
+
+    def __init__(self, workdir: Path, *, db: str | None = None, args: list[str] | None = None) -> None:
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.db_path = db or str(workdir / "inbox.db")
+        self.args = list(args or [])
+        self.port = 0
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self.log_path = workdir / "server.log"
+        self.owner_username = "owner"
+        self.member_username = "member"
+        self.owner_token = ""
+        self.member_token = ""
+
+    # -- CLI ----------------------------------------------------------------------------------
+    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run `inbox-server ARGS --db <this db>` and return the finished process."""
+        cmd = [sys.executable, "-m", "server.cli", *args]
+        if args and args[0] != "serve":
+            cmd += ["--db", self.db_path]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=60)
+
+    def create_user(self, username: str, role: str = "member", system: bool = False) -> str:
+        """Create a user and return a session token for it."""
+        args = ["users", "create", "--username", username, "--role", role]
+        if system:
+            args.append("--system")
+        done = self.cli(*args)
+        if done.returncode != 0:
+            raise RuntimeError(f"users create failed: {done.stderr}")
+        return done.stdout.strip()
+
+    def create_token(self, username: str) -> str:
+        """A further session token for an existing user."""
+        return self.cli("tokens", "create", "--user", username, check=True).stdout.strip()
+
+    # -- process ------------------------------------------------------------------------------
+    def start(self) -> LiveServer:
+        """Start the server (first time on a free port, afterwards on the same port) and wait until ready."""
+        if not self.owner_token:
+            self.owner_token = self.create_user(self.owner_username, "owner")
+            self.member_token = self.create_user(self.member_username, "member")
+        cmd = [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            self.db_path,
+            *self.args,
+        ]
+        if not any(a in self.args for a in ("--api-rate-limit", "--dangerous-disable-rate-limits")):
+            cmd.append("--dangerous-disable-rate-limits")
+        log = open(self.log_path, "a")  # noqa: SIM115 - handed to the child, closed with it
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+        log.close()
+        deadline = time.monotonic() + READY_TIMEOUT
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            if ready:
+                line = self.proc.stdout.readline()
+                if line.startswith("listening on "):
+                    self.url = line.split(" ", 2)[2].strip()
+                    self.port = int(self.url.rsplit(":", 1)[1])
+                    return self
+        self.kill()
+        raise RuntimeError(f"server not ready in {READY_TIMEOUT}s:\n{self.log_path.read_text()}")
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """Graceful stop (SIGTERM, as an operator would), by PID."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.proc = None
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL, by PID: the crash case."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def restart(self) -> LiveServer:
+        """Stop gracefully and start again on the same port and database."""
+        self.stop()
+        return self.start()
+
+    @property
+    def ws_url(self) -> str:
+        """Base websocket URL."""
+        return "ws" + self.url[len("http") :]
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        """Auth headers for a token (the owner's by default)."""
+        return {"Coder-Session-Token": token or self.owner_token}
