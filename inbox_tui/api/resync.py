@@ -59,9 +59,8 @@ async def resync(
             targets=target_list, templates=template_list, read_status=read_status, starting_before=cursor
         )
         pages += 1
-        if pages == 1:
-            # The first page is the most recent answer; later pages can only repeat or lag it.
-            unread_count = page.unread_count
+        # Every page carries the caller's total; the last one asked is the freshest.
+        unread_count = page.unread_count
         hit_known = False
         for notification in page.notifications:
             if notification.id in seen:

@@ -1,0 +1,326 @@
+"""The inbox-tui config file, the saved token, and where everything lives on disk (no Textual here).
+
+- Config: TOML at `<config dir>/config.toml`, read with `tomllib`, written with `tomli-w`. Keys the code
+  does not know are kept when the file is rewritten.
+- Token: `<config dir>/token`, alone in its file, mode 0600; only ever sent to the URL saved beside it.
+- Directories come from platformdirs and can be moved with `INBOX_TUI_CONFIG_DIR`, `INBOX_TUI_DATA_DIR`
+  and `INBOX_TUI_STATE_DIR` (tests point them at temporary folders).
+- The Coder CLI's saved login (`url` and `session` files) is read from `$CODER_CONFIG_DIR`, else the
+  `coderv2` folder of the user config dir (`~/.config/coderv2`, `~/Library/Application Support/coderv2`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+APP_NAME = "inbox-tui"
+CONFIG_FILE = "config.toml"
+TOKEN_FILE = "token"
+UI_STATE_FILE = "ui-state.json"
+
+ALERT_MODES = ("bell", "osc9", "osc777", "command", "off")
+DEFAULT_ALERT = "bell"
+
+ENV_CONFIG_DIR = "INBOX_TUI_CONFIG_DIR"
+ENV_DATA_DIR = "INBOX_TUI_DATA_DIR"
+ENV_STATE_DIR = "INBOX_TUI_STATE_DIR"
+ENV_CODER_CONFIG_DIR = "CODER_CONFIG_DIR"
+ENV_CODER_URL = "CODER_URL"
+ENV_CODER_TOKEN = "CODER_SESSION_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One documented setting of the config file (docs/configuration.md is checked against these)."""
+
+    key: str
+    type: str
+    default: str
+    description: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("url", "string", "(unset)", "Deployment URL to connect to; `inbox-tui login URL` writes it."),
+    Setting(
+        "alert",
+        "string",
+        DEFAULT_ALERT,
+        "How to announce a notification that arrives while the terminal is unfocused: "
+        + ", ".join(f"`{m}`" for m in ALERT_MODES)
+        + ".",
+    ),
+    Setting(
+        "alert_command",
+        "string",
+        "(unset)",
+        'Command run for each such notification when `alert = "command"`; it gets the title and content '
+        "in `INBOX_TUI_TITLE` and `INBOX_TUI_CONTENT`.",
+    ),
+    Setting("theme", "string", "(Textual's default)", "Textual theme name, e.g. `nord` or `textual-light`."),
+    Setting(
+        "keys",
+        "table",
+        "(empty)",
+        'Key overrides by binding id, e.g. `[keys]` then `toggle_read = "x"` (see docs/keymap.md).',
+    ),
+)
+
+ENVIRONMENT: tuple[Setting, ...] = (
+    Setting(
+        ENV_CODER_URL, "URL", "", "Deployment URL (the Coder CLI's own variable); beats the config file."
+    ),
+    Setting(ENV_CODER_TOKEN, "string", "", "Session token (the Coder CLI's own variable)."),
+    Setting(ENV_CONFIG_DIR, "path", "platformdirs user config dir", "Where config.toml and token live."),
+    Setting(ENV_DATA_DIR, "path", "platformdirs user data dir", "Embedded server database and its token."),
+    Setting(
+        ENV_STATE_DIR, "path", "platformdirs user state dir", "Remembered UI state, runtime files, logs."
+    ),
+    Setting(ENV_CODER_CONFIG_DIR, "path", "~/.config/coderv2 (Linux)", "The Coder CLI's config dir to read."),
+)
+
+
+class ConfigError(Exception):
+    """The config file exists but cannot be used; the message names the file and the problem."""
+
+
+# -- directories ----------------------------------------------------------------------------------
+
+
+def _dir(env: str, default: str) -> Path:
+    value = os.environ.get(env, "").strip()
+    return Path(value).expanduser() if value else Path(default)
+
+
+def config_dir() -> Path:
+    """`$INBOX_TUI_CONFIG_DIR`, else the platformdirs user config dir for inbox-tui."""
+    return _dir(ENV_CONFIG_DIR, platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    """`$INBOX_TUI_DATA_DIR`, else the platformdirs user data dir (embedded server database)."""
+    return _dir(ENV_DATA_DIR, platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def state_dir() -> Path:
+    """`$INBOX_TUI_STATE_DIR`, else the platformdirs user state dir (UI state, runtime files)."""
+    return _dir(ENV_STATE_DIR, platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def coder_config_dir() -> Path:
+    """The Coder CLI's config dir: `$CODER_CONFIG_DIR`, else `coderv2` in the user config dir."""
+    return _dir(ENV_CODER_CONFIG_DIR, platformdirs.user_config_dir("coderv2", appauthor=False, roaming=True))
+
+
+def config_path() -> Path:
+    """The config file."""
+    return config_dir() / CONFIG_FILE
+
+
+def token_path() -> Path:
+    """The file holding the saved session token."""
+    return config_dir() / TOKEN_FILE
+
+
+# -- small file helpers ---------------------------------------------------------------------------
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secret atomically with mode 0600 (created that way, never world-readable in between)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.chmod(path, 0o600)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file atomically (a crash never leaves half a config)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_text(path: Path) -> str | None:
+    """A file's text stripped of surrounding whitespace, or None if it is missing or empty."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    return text or None
+
+
+# -- the config file ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Config:
+    """The settings of config.toml (see SETTINGS); `extra` keeps keys this version does not know."""
+
+    url: str | None = None
+    alert: str = DEFAULT_ALERT
+    alert_command: str | None = None
+    theme: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = CONFIG_FILE) -> Config:
+        """Validate a parsed TOML document."""
+        extra = dict(data)
+
+        def take_str(key: str) -> str | None:
+            value = extra.pop(key, None)
+            if value is None:
+                return None
+            if not isinstance(value, str):
+                raise ConfigError(f"{source}: `{key}` must be a string, not {type(value).__name__}")
+            return value.strip() or None
+
+        url = take_str("url")
+        alert = take_str("alert") or DEFAULT_ALERT
+        if alert not in ALERT_MODES:
+            raise ConfigError(f"{source}: `alert` must be one of {', '.join(ALERT_MODES)}, not {alert!r}")
+        alert_command = take_str("alert_command")
+        theme = take_str("theme")
+        raw_keys = extra.pop("keys", {})
+        if not isinstance(raw_keys, dict):
+            raise ConfigError(f'{source}: `keys` must be a table of binding id = "key"')
+        keys: dict[str, str] = {}
+        for binding_id, key in raw_keys.items():
+            if not isinstance(key, str) or not key.strip():
+                raise ConfigError(f'{source}: keys.{binding_id} must be a non-empty string such as "x"')
+            keys[str(binding_id)] = key.strip()
+        return cls(url=url, alert=alert, alert_command=alert_command, theme=theme, keys=keys, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML document to write (unset values are left out)."""
+        data: dict[str, Any] = {}
+        if self.url:
+            data["url"] = self.url
+        if self.alert != DEFAULT_ALERT:
+            data["alert"] = self.alert
+        if self.alert_command:
+            data["alert_command"] = self.alert_command
+        if self.theme:
+            data["theme"] = self.theme
+        for key, value in self.extra.items():
+            if not isinstance(value, dict):
+                data[key] = value
+        for key, value in self.extra.items():
+            if isinstance(value, dict):
+                data[key] = value
+        if self.keys:
+            data["keys"] = dict(self.keys)
+        return data
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; a missing file is an empty config, a broken one a ConfigError."""
+    target = path or config_path()
+    try:
+        raw = target.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {target}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{target}: not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
+    return Config.from_dict(data, source=str(target))
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write the config file atomically; returns its path."""
+    target = path or config_path()
+    write_atomic(target, tomli_w.dumps(config.to_dict()))
+    return target
+
+
+def load_token() -> str | None:
+    """The saved session token, or None."""
+    return read_text(token_path())
+
+
+def save_token(token: str) -> Path:
+    """Save the session token (mode 0600)."""
+    path = token_path()
+    write_private(path, token.strip() + "\n")
+    return path
+
+
+def delete_token() -> bool:
+    """Forget the saved token; True if there was one."""
+    try:
+        token_path().unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# -- the Coder CLI's saved login ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CoderLogin:
+    """What `coder login` saved: the deployment URL and the session token (either may be missing)."""
+
+    url: str | None
+    token: str | None
+    directory: Path
+
+
+def load_coder_login() -> CoderLogin:
+    """Read the Coder CLI's `url` and `session` files."""
+    directory = coder_config_dir()
+    return CoderLogin(
+        url=read_text(directory / "url"), token=read_text(directory / "session"), directory=directory
+    )
+
+
+# -- remembered UI state --------------------------------------------------------------------------
+
+
+def ui_state_path() -> Path:
+    """The JSON file where the TUI remembers theme, filters and the like between runs."""
+    return state_dir() / UI_STATE_FILE
+
+
+def load_ui_state() -> dict[str, Any]:
+    """The remembered UI state; a missing or unreadable file is an empty state (never an error)."""
+    try:
+        data = json.loads(ui_state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_ui_state(state: dict[str, Any]) -> None:
+    """Remember the UI state (written atomically)."""
+    write_atomic(ui_state_path(), json.dumps(state, indent=2, sort_keys=True) + "\n")

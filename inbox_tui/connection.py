@@ -1,0 +1,179 @@
+"""Which deployment to talk to, and with which token (no Textual here).
+
+Resolution order, first match wins for the URL:
+
+1. `--url` / `--token` flags
+2. `CODER_URL` / `CODER_SESSION_TOKEN` (the Coder CLI's own variables)
+3. our config file (`url` in config.toml, token in the 0600 token file)
+4. the Coder CLI's saved login (`url` and `session` in its `coderv2` config dir)
+5. the embedded default (the bundled server on 127.0.0.1), or `--demo`
+
+The token is resolved the same way, except that a *saved* token (ours or the Coder CLI's) is only used
+with the URL it was saved with: a token is never sent to a server it was not issued for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from inbox_tui.api.client import CoderClient, normalize_url
+from inbox_tui.config import (
+    ENV_CODER_TOKEN,
+    ENV_CODER_URL,
+    Config,
+    load_coder_login,
+    load_config,
+    load_token,
+)
+from inbox_tui.embedded import EmbeddedServer, embedded_server
+
+SOURCE_FLAGS = "flags"
+SOURCE_ENV = "environment"
+SOURCE_CONFIG = "config"
+SOURCE_CODER_CLI = "coder-cli"
+SOURCE_EMBEDDED = "embedded"
+SOURCE_DEMO = "demo"
+
+SOURCE_LABELS = {
+    SOURCE_FLAGS: "--url/--token flags",
+    SOURCE_ENV: "CODER_URL/CODER_SESSION_TOKEN",
+    SOURCE_CONFIG: "inbox-tui config",
+    SOURCE_CODER_CLI: "the Coder CLI's login",
+    SOURCE_EMBEDDED: "embedded server",
+    SOURCE_DEMO: "demo server",
+}
+
+
+class ResolveError(Exception):
+    """Nothing usable could be resolved (e.g. a URL without a token); the message says what to do."""
+
+
+@dataclass(slots=True)
+class Connection:
+    """A resolved deployment: URL, token, where they came from, and the embedded server if one is used."""
+
+    url: str
+    token: str
+    source: str
+    embedded: EmbeddedServer | None = None
+
+    @property
+    def source_label(self) -> str:
+        """Where the connection came from, in words."""
+        return SOURCE_LABELS.get(self.source, self.source)
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the embedded default and the demo."""
+        return self.embedded is not None
+
+    def client(self, *, timeout: float = 10.0) -> CoderClient:
+        """A new API client for this connection (close it, or use it as an async context manager)."""
+        return CoderClient(self.url, self.token, timeout=timeout)
+
+    def close(self) -> None:
+        """Release the connection: stops the embedded server if this process owns it."""
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Explicit:
+    """The URL and token found before the embedded default, with their sources (None when absent)."""
+
+    url: str | None
+    token: str | None
+    url_source: str | None
+    token_source: str | None
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return normalize_url(a) == normalize_url(b)
+    except ValueError:
+        return False
+
+
+def find_explicit(
+    url_flag: str | None = None,
+    token_flag: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config: Config | None = None,
+) -> Explicit:
+    """Steps 1-4 of the resolution order (no server is started, nothing is contacted)."""
+    environ = os.environ if env is None else env
+    cfg = config if config is not None else load_config()
+    coder = load_coder_login()
+    env_url = environ.get(ENV_CODER_URL, "").strip() or None
+    env_token = environ.get(ENV_CODER_TOKEN, "").strip() or None
+    url_flag = (url_flag or "").strip() or None
+    token_flag = (token_flag or "").strip() or None
+
+    url: str | None = None
+    url_source: str | None = None
+    for candidate, source in (
+        (url_flag, SOURCE_FLAGS),
+        (env_url, SOURCE_ENV),
+        (cfg.url, SOURCE_CONFIG),
+        (coder.url, SOURCE_CODER_CLI),
+    ):
+        if candidate:
+            url, url_source = candidate, source
+            break
+
+    token: str | None = None
+    token_source: str | None = None
+    if token_flag:
+        token, token_source = token_flag, SOURCE_FLAGS
+    elif env_token:
+        token, token_source = env_token, SOURCE_ENV
+    elif url is not None:
+        if _same(url, cfg.url):
+            saved = load_token()
+            if saved:
+                token, token_source = saved, SOURCE_CONFIG
+        if token is None and _same(url, coder.url) and coder.token:
+            token, token_source = coder.token, SOURCE_CODER_CLI
+    return Explicit(url=url, token=token, url_source=url_source, token_source=token_source)
+
+
+def resolve(
+    url_flag: str | None = None,
+    token_flag: str | None = None,
+    *,
+    demo: bool = False,
+    long_lived: bool = False,
+    env: Mapping[str, str] | None = None,
+    config: Config | None = None,
+) -> Connection:
+    """Resolve the connection, starting (or joining) the embedded server when nothing is configured.
+
+    `long_lived` (the TUI, `watch`) publishes the embedded server so other commands can join it.
+    The caller must `close()` the returned connection.
+    """
+    if demo:
+        if url_flag or token_flag:
+            raise ResolveError("--demo runs its own server; it cannot be combined with --url or --token")
+        server = embedded_server(demo=True, long_lived=long_lived)
+        return Connection(url=server.url, token=server.token, source=SOURCE_DEMO, embedded=server)
+    found = find_explicit(url_flag, token_flag, env=env, config=config)
+    if found.url is None:
+        if found.token_source == SOURCE_FLAGS:
+            raise ResolveError("--token was given without a URL: add --url or set CODER_URL")
+        server = embedded_server(demo=False, long_lived=long_lived)
+        return Connection(url=server.url, token=server.token, source=SOURCE_EMBEDDED, embedded=server)
+    try:
+        url = normalize_url(found.url)
+    except ValueError as exc:
+        raise ResolveError(f"invalid URL from {SOURCE_LABELS[found.url_source or '']}: {exc}") from exc
+    if found.token is None:
+        raise ResolveError(
+            f"no session token for {url}: run `inbox-tui login {url}`, "
+            "or pass --token, or set CODER_SESSION_TOKEN"
+        )
+    return Connection(url=url, token=found.token, source=found.url_source or SOURCE_FLAGS)
