@@ -1,0 +1,708 @@
+"""PostgreSQL backend: several `inbox-server` replicas over one database, as Coder runs coderd.
+
+psycopg 3 (async) with a connection pool; LISTEN/NOTIFY pub/sub in `server.store.pg_pubsub`. The schema is
+Coder's (spec 2.2), created by versioned migrations in `migrations/postgres/NNNN_name.sql`, recorded in
+`schema_migrations` and applied under an advisory lock so replicas starting together don't race.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from server.records import (
+    ApiToken,
+    InboxFilter,
+    InboxNotification,
+    MessageStatus,
+    NotificationMessage,
+    NotificationMethod,
+    NotificationPreference,
+    NotificationTemplate,
+    ReadStatus,
+    User,
+    now_utc,
+)
+from server.store.base import (
+    PAGE_SIZE,
+    DuplicateUserError,
+    Store,
+    StoreError,
+    UnknownTemplateError,
+)
+from server.store.pg_pubsub import PgInboxPubsub
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_lock key serialising migrations and template seeding across replicas ("inbox-mg").
+MIGRATION_LOCK_KEY = 0x696E626F782D6D67
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+POOL_MIN = 2
+POOL_MAX = 16
+
+_INBOX_COLS = "id, user_id, template_id, targets, title, content, icon, actions, read_at, created_at"
+_USER_COLS = "id, username, email, name, roles, is_system, status, created_at"
+_TEMPLATE_COLS = (
+    "id, name, title_template, body_template, actions::text, COALESCE(\"group\", ''), "
+    "COALESCE(method::text, ''), kind::text, enabled_by_default"
+)
+_MESSAGE_COLS_OF = (
+    "{m}id, {m}notification_template_id, {m}user_id, {m}method::text, {m}payload, {m}targets, {m}created_by,"
+    " COALESCE({m}dedupe_hash, ''), {m}created_at, {m}status::text, {m}attempt_count, {m}next_retry_after,"
+    " {m}status_reason, {m}extra"
+)
+_MESSAGE_COLS = _MESSAGE_COLS_OF.format(m="")
+
+# Coder's inhibit_enqueue_if_disabled rule (spec 10): an explicit disabled row, or a template that is off
+# by default and no row at all. `m` names the message (its user and template).
+_DISABLED_FOR = """
+    EXISTS (
+        SELECT 1 FROM notification_templates t
+        LEFT JOIN notification_preferences p
+          ON p.notification_template_id = t.id AND p.user_id = {user}
+        WHERE t.id = {template}
+          AND (p.disabled IS TRUE OR (p.user_id IS NULL AND NOT t.enabled_by_default))
+    )
+"""
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _targets(value: list[uuid.UUID] | None) -> tuple[uuid.UUID, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _inbox(row: Sequence[Any]) -> InboxNotification:
+    return InboxNotification(
+        id=row[0],
+        user_id=row[1],
+        template_id=row[2],
+        targets=_targets(row[3]),
+        title=row[4],
+        content=row[5],
+        icon=row[6],
+        actions=tuple(dict(a) for a in row[7]),
+        read_at=None if row[8] is None else _utc(row[8]),
+        created_at=_utc(row[9]),
+    )
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(
+        id=row[0],
+        username=row[1],
+        email=row[2],
+        name=row[3],
+        roles=tuple(row[4]),
+        is_system=row[5],
+        status=row[6],
+        created_at=_utc(row[7]),
+    )
+
+
+def _template(row: Sequence[Any]) -> NotificationTemplate:
+    return NotificationTemplate(
+        id=row[0],
+        name=row[1],
+        title_template=row[2],
+        body_template=row[3],
+        actions=row[4],
+        group=row[5],
+        method=row[6],
+        kind=row[7],
+        enabled_by_default=row[8],
+    )
+
+
+def _message(row: Sequence[Any]) -> NotificationMessage:
+    return NotificationMessage(
+        id=row[0],
+        template_id=row[1],
+        user_id=row[2],
+        method=NotificationMethod(row[3]),
+        payload=row[4],
+        targets=_targets(row[5]),
+        created_by=row[6],
+        dedupe_hash=row[7],
+        created_at=_utc(row[8]),
+        status=MessageStatus(row[9]),
+        attempt_count=row[10],
+        next_retry_after=None if row[11] is None else _utc(row[11]),
+        status_reason=row[12],
+        extra=row[13],
+    )
+
+
+def _uuid_list(values: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    return None if values is None else list(values)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The bundled migrations as (version, file name, SQL), in version order."""
+    folder = resources.files("server.store").joinpath("migrations", "postgres")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    return found
+
+
+def bundled_templates() -> list[dict[str, Any]]:
+    """The seed templates of `server/data/notification-templates.json` (system and custom)."""
+    text = resources.files("server.data").joinpath("notification-templates.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return [*data.get("system", []), *data.get("custom", [])]
+
+
+class PostgresStore(Store):
+    """The store on PostgreSQL: pooled connections and one LISTEN connection per process."""
+
+    pubsub: PgInboxPubsub
+
+    def __init__(self, dsn: str, *, min_size: int = POOL_MIN, max_size: int = POOL_MAX) -> None:
+        self.dsn = dsn
+        self._pool = AsyncConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            # A replica must survive a database restart: hand out only connections that still work.
+            check=AsyncConnectionPool.check_connection,
+            name="inbox-store",
+        )
+        self.pubsub = PgInboxPubsub(dsn, self._pool, self.get_inbox_notification)
+
+    @staticmethod
+    async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        # Timestamps come back in UTC, as the interface promises.
+        await conn.execute("SET TIME ZONE 'UTC'")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Connect, migrate, seed the templates and start the listener connection."""
+        await self._pool.open(wait=True, timeout=30.0)
+        try:
+            await self._migrate()
+            await self.pubsub.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Stop the listener and close every pooled connection."""
+        await self.pubsub.close()
+        await self._pool.close()
+
+    async def _migrate(self) -> None:
+        async with self._pool.connection() as conn:
+            # Session-level lock: held across the per-migration transactions, released in finally (or
+            # by the server if this connection dies), so concurrent replicas migrate one at a time.
+            await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version integer PRIMARY KEY, name text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+                cur = await conn.execute("SELECT version FROM schema_migrations")
+                applied = {row[0] for row in await cur.fetchall()}
+                for version, name, text in migrations():
+                    if version in applied:
+                        continue
+                    log.info("applying migration %s", name)
+                    async with conn.transaction():
+                        await conn.execute(text.encode())  # no parameters: several statements allowed
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name)
+                        )
+                await self._seed_templates(conn)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+    @staticmethod
+    async def _seed_templates(conn: psycopg.AsyncConnection[Any]) -> None:
+        """Upsert the bundled templates; a method an owner chose is kept."""
+        rows = [
+            (
+                uuid.UUID(t["id"]),
+                t["name"],
+                t["title_template"],
+                t["body_template"],
+                t["actions"],
+                t.get("group") or None,
+                t.get("method") or None,
+                t["kind"],
+                bool(t["enabled_by_default"]),
+            )
+            for t in bundled_templates()
+        ]
+        async with conn.transaction(), conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO notification_templates (id, name, title_template, body_template, actions,"
+                ' "group", method, kind, enabled_by_default)'
+                " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::notification_method,"
+                " %s::notification_template_kind, %s)"
+                " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                " title_template = excluded.title_template, body_template = excluded.body_template,"
+                ' actions = excluded.actions, "group" = excluded."group", kind = excluded.kind,'
+                " enabled_by_default = excluded.enabled_by_default,"
+                # A method an owner routed the template to wins over the shipped one.
+                " method = COALESCE(notification_templates.method, excluded.method)",
+                rows,
+            )
+
+    # -- small helpers -----------------------------------------------------------------------
+    async def _fetchone(self, query: Any, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            return await cur.fetchone()
+
+    async def _fetchall(self, query: Any, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            return await cur.fetchall()
+
+    async def _rowcount(self, query: Any, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            return cur.rowcount
+
+    # -- users and tokens --------------------------------------------------------------------
+    async def create_user(
+        self, *, username: str, email: str, name: str, roles: Sequence[str], is_system: bool = False
+    ) -> User:
+        """Create a user; raises DuplicateUserError when the username is taken (case-insensitively)."""
+        user = User(
+            id=uuid.uuid4(),
+            username=username,
+            email=email,
+            name=name,
+            roles=tuple(roles),
+            is_system=is_system,
+            status="active",
+            created_at=now_utc(),
+        )
+        try:
+            await self._rowcount(
+                f"INSERT INTO users ({_USER_COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    user.id,
+                    user.username,
+                    user.email,
+                    user.name,
+                    list(user.roles),
+                    user.is_system,
+                    user.status,
+                    user.created_at,
+                ),
+            )
+        except pg_errors.UniqueViolation:
+            raise DuplicateUserError(f"username {username!r} is already taken") from None
+        return user
+
+    async def get_user(self, user_id: uuid.UUID) -> User | None:
+        """A user by id, or None."""
+        row = await self._fetchone(f"SELECT {_USER_COLS} FROM users WHERE id = %s", (user_id,))
+        return None if row is None else _user(row)
+
+    async def get_user_by_username(self, username: str) -> User | None:
+        """A user by username, case-insensitively."""
+        row = await self._fetchone(
+            f"SELECT {_USER_COLS} FROM users WHERE lower(username) = lower(%s)", (username,)
+        )
+        return None if row is None else _user(row)
+
+    async def list_users(self) -> list[User]:
+        """Every user, oldest first."""
+        rows = await self._fetchall(f"SELECT {_USER_COLS} FROM users ORDER BY created_at, id")
+        return [_user(r) for r in rows]
+
+    async def delete_user(self, user_id: uuid.UUID) -> bool:
+        """Delete a user; foreign keys cascade to tokens, preferences, messages and inbox rows."""
+        return await self._rowcount("DELETE FROM users WHERE id = %s", (user_id,)) > 0
+
+    async def create_api_token(self, token: ApiToken) -> None:
+        """Store a token (its id and the SHA-256 of its secret)."""
+        await self._rowcount(
+            "INSERT INTO api_keys (id, user_id, hashed_secret, created_at) VALUES (%s, %s, %s, %s)",
+            (token.id, token.user_id, token.hashed_secret, token.created_at),
+        )
+
+    async def get_api_token(self, token_id: str) -> ApiToken | None:
+        """A token by id, or None."""
+        row = await self._fetchone(
+            "SELECT id, user_id, hashed_secret, created_at FROM api_keys WHERE id = %s", (token_id,)
+        )
+        if row is None:
+            return None
+        return ApiToken(id=row[0], user_id=row[1], hashed_secret=bytes(row[2]), created_at=_utc(row[3]))
+
+    async def delete_api_token(self, token_id: str) -> bool:
+        """Revoke a token. False when unknown."""
+        return await self._rowcount("DELETE FROM api_keys WHERE id = %s", (token_id,)) > 0
+
+    # -- inbox notifications -----------------------------------------------------------------
+    async def list_inbox(
+        self,
+        user_id: uuid.UUID,
+        flt: InboxFilter,
+        *,
+        before: InboxNotification | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> list[InboxNotification]:
+        """Newest first by (created_at, id); targets contain ALL given, template is ANY given."""
+        where = [sql.SQL("user_id = %(user)s")]
+        params: dict[str, Any] = {"user": user_id, "limit": limit}
+        if flt.targets:
+            where.append(sql.SQL("targets @> %(targets)s::uuid[]"))  # NULL targets never match
+            params["targets"] = list(flt.targets)
+        if flt.templates:
+            where.append(sql.SQL("template_id = ANY(%(templates)s::uuid[])"))
+            params["templates"] = list(flt.templates)
+        if flt.read_status is ReadStatus.READ:
+            where.append(sql.SQL("read_at IS NOT NULL"))
+        elif flt.read_status is ReadStatus.UNREAD:
+            where.append(sql.SQL("read_at IS NULL"))
+        if before is not None:
+            where.append(sql.SQL("(created_at, id) < (%(b_created)s, %(b_id)s)"))
+            params["b_created"] = before.created_at
+            params["b_id"] = before.id
+        query = sql.SQL(
+            "SELECT {cols} FROM inbox_notifications WHERE {where}"
+            " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+        ).format(cols=sql.SQL(_INBOX_COLS), where=sql.SQL(" AND ").join(where))
+        return [_inbox(r) for r in await self._fetchall(query, params)]
+
+    async def count_unread(self, user_id: uuid.UUID) -> int:
+        """The user's total unread count, ignoring every filter."""
+        row = await self._fetchone(
+            "SELECT count(*) FROM inbox_notifications WHERE user_id = %s AND read_at IS NULL", (user_id,)
+        )
+        return int(row[0])
+
+    async def get_inbox_notification(self, notification_id: uuid.UUID) -> InboxNotification | None:
+        """One notification by id (any user), or None."""
+        row = await self._fetchone(
+            f"SELECT {_INBOX_COLS} FROM inbox_notifications WHERE id = %s", (notification_id,)
+        )
+        return None if row is None else _inbox(row)
+
+    async def set_read_at(
+        self, notification_id: uuid.UUID, read_at: datetime | None
+    ) -> InboxNotification | None:
+        """Set or clear read_at; the updated row, or None when unknown."""
+        row = await self._fetchone(
+            f"UPDATE inbox_notifications SET read_at = %s WHERE id = %s RETURNING {_INBOX_COLS}",
+            (read_at, notification_id),
+        )
+        return None if row is None else _inbox(row)
+
+    async def mark_all_read(self, user_id: uuid.UUID, read_at: datetime) -> int:
+        """Stamp read_at on unread rows only: rows already read keep their time."""
+        return await self._rowcount(
+            "UPDATE inbox_notifications SET read_at = %s WHERE user_id = %s AND read_at IS NULL",
+            (read_at, user_id),
+        )
+
+    @staticmethod
+    def _inbox_params(n: InboxNotification) -> tuple[Any, ...]:
+        return (
+            n.id,
+            n.user_id,
+            n.template_id,
+            _uuid_list(n.targets),
+            n.title,
+            n.content,
+            n.icon,
+            Jsonb([dict(a) for a in n.actions]),
+            n.read_at,
+            n.created_at,
+        )
+
+    _INSERT_INBOX = (
+        f"INSERT INTO inbox_notifications ({_INBOX_COLS})"
+        " VALUES (%s, %s, %s, %s::uuid[], %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+    )
+
+    async def insert_inbox_notifications(self, notifications: Sequence[InboxNotification]) -> None:
+        """Insert rows directly in one transaction; existing ids are left alone."""
+        if not notifications:
+            return
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            await cur.executemany(self._INSERT_INBOX, [self._inbox_params(n) for n in notifications])
+
+    # -- templates ---------------------------------------------------------------------------
+    async def list_templates(self, kind: str | None = None) -> list[NotificationTemplate]:
+        """Templates of one kind (or all), by name in byte order (C collation) as Coder's Postgres."""
+        if kind is None:
+            rows = await self._fetchall(
+                f'SELECT {_TEMPLATE_COLS} FROM notification_templates ORDER BY name COLLATE "C", id'
+            )
+        else:
+            rows = await self._fetchall(
+                f"SELECT {_TEMPLATE_COLS} FROM notification_templates WHERE kind::text = %s"
+                ' ORDER BY name COLLATE "C", id',
+                (kind,),
+            )
+        return [_template(r) for r in rows]
+
+    async def get_template(self, template_id: uuid.UUID) -> NotificationTemplate | None:
+        """One template, or None."""
+        row = await self._fetchone(
+            f"SELECT {_TEMPLATE_COLS} FROM notification_templates WHERE id = %s", (template_id,)
+        )
+        return None if row is None else _template(row)
+
+    async def set_template_method(self, template_id: uuid.UUID, method: str) -> bool | None:
+        """Route a template to a method ("" = the deployment default)."""
+        if method and method not in {m.value for m in NotificationMethod}:
+            raise StoreError(f"invalid notification method {method!r}")
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "SELECT COALESCE(method::text, '') FROM notification_templates WHERE id = %s FOR UPDATE",
+                (template_id,),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            if row[0] == method:
+                return False
+            await conn.execute(
+                "UPDATE notification_templates SET method = NULLIF(%s, '')::notification_method"
+                " WHERE id = %s",
+                (method, template_id),
+            )
+            return True
+
+    # -- preferences -------------------------------------------------------------------------
+    async def get_preferences(self, user_id: uuid.UUID) -> list[NotificationPreference]:
+        """Every explicit preference row of the user."""
+        rows = await self._fetchall(
+            "SELECT notification_template_id, disabled, updated_at FROM notification_preferences"
+            " WHERE user_id = %s ORDER BY notification_template_id",
+            (user_id,),
+        )
+        return [NotificationPreference(template_id=r[0], disabled=r[1], updated_at=_utc(r[2])) for r in rows]
+
+    async def upsert_preferences(self, user_id: uuid.UUID, disabled: Mapping[uuid.UUID, bool]) -> None:
+        """One upsert of every pair; an unknown template id fails the whole statement (nothing changes)."""
+        if not disabled:
+            return
+        ids = list(disabled)
+        flags = [bool(disabled[i]) for i in ids]
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(
+                    "INSERT INTO notification_preferences"
+                    " (user_id, notification_template_id, disabled, created_at, updated_at)"
+                    " SELECT %s, t, d, now(), now() FROM unnest(%s::uuid[], %s::boolean[]) AS u(t, d)"
+                    " ON CONFLICT (user_id, notification_template_id)"
+                    " DO UPDATE SET disabled = excluded.disabled, updated_at = now()",
+                    (user_id, ids, flags),
+                )
+                return
+        except pg_errors.ForeignKeyViolation:
+            pass  # one statement, so nothing changed; now find out which ids were at fault
+        rows = await self._fetchall(
+            "SELECT u.t FROM unnest(%s::uuid[]) AS u(t)"
+            " WHERE NOT EXISTS (SELECT 1 FROM notification_templates t WHERE t.id = u.t)",
+            (ids,),
+        )
+        missing = [r[0] for r in rows]
+        if not missing:  # the user vanished rather than a template
+            raise StoreError(f"unknown user {user_id}")
+        raise UnknownTemplateError(missing)
+
+    # -- deployment settings -----------------------------------------------------------------
+    async def get_site_config(self, key: str) -> str | None:
+        """The raw stored value of a site_configs key, or None."""
+        row = await self._fetchone("SELECT value FROM site_configs WHERE key = %s", (key,))
+        return None if row is None else str(row[0])
+
+    async def set_site_config(self, key: str, value: str) -> None:
+        """Store a site_configs value."""
+        await self._rowcount(
+            "INSERT INTO site_configs (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- notification messages (the delivery queue) ------------------------------------------
+    _ENQUEUE = (
+        "INSERT INTO notification_messages (id, notification_template_id, user_id, method, status,"
+        " status_reason, created_by, payload, targets, attempt_count, dedupe_hash, extra, created_at,"
+        " updated_at, next_retry_after)"
+        " SELECT %(id)s, %(template)s, %(user)s, %(method)s::notification_method,"
+        " %(status)s::notification_message_status, %(reason)s, %(created_by)s, %(payload)s,"
+        " %(targets)s::uuid[], %(attempts)s, %(dedupe)s, %(extra)s, %(created_at)s, %(created_at)s,"
+        " %(retry)s"
+        " WHERE NOT "
+        + _DISABLED_FOR.format(user="%(user)s", template="%(template)s")
+        + " ON CONFLICT (dedupe_hash) DO NOTHING RETURNING id"
+    )
+
+    async def enqueue_messages(self, messages: Sequence[NotificationMessage]) -> list[uuid.UUID]:
+        """Insert messages in one transaction, skipping disabled templates and duplicates per message."""
+        if not messages:
+            return []
+        params = [
+            {
+                "id": m.id,
+                "template": m.template_id,
+                "user": m.user_id,
+                "method": m.method.value,
+                "status": m.status.value,
+                "reason": m.status_reason,
+                "created_by": m.created_by,
+                "payload": Jsonb(m.payload),
+                "targets": _uuid_list(m.targets),
+                "attempts": m.attempt_count,
+                "dedupe": m.dedupe_hash,
+                "extra": Jsonb(m.extra),
+                "created_at": m.created_at,
+                "retry": m.next_retry_after,
+            }
+            for m in messages
+        ]
+        template_ids = list(dict.fromkeys(m.template_id for m in messages))
+        inserted: list[uuid.UUID] = []
+        try:
+            async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                # Coder fails the whole enqueue on the template foreign key; name the culprits.
+                await cur.execute(
+                    "SELECT u.t FROM unnest(%s::uuid[]) AS u(t)"
+                    " WHERE NOT EXISTS (SELECT 1 FROM notification_templates t WHERE t.id = u.t)",
+                    (template_ids,),
+                )
+                missing = [r[0] for r in await cur.fetchall()]
+                if missing:
+                    raise UnknownTemplateError(missing)
+                await cur.executemany(self._ENQUEUE, params, returning=True)
+                while True:
+                    row = await cur.fetchone()
+                    if row is not None:
+                        inserted.append(row[0])
+                    if not cur.nextset():
+                        break
+        except psycopg.IntegrityError as exc:
+            raise StoreError(f"cannot enqueue notification messages: {exc}") from exc
+        return inserted
+
+    async def lease_messages(
+        self, *, limit: int, lease_seconds: float, now: datetime
+    ) -> list[NotificationMessage]:
+        """Lease due messages with FOR UPDATE SKIP LOCKED, so concurrent notifiers never share one.
+
+        Due: pending, temporary_failure with next_retry_after <= now, or leased with leased_until < now
+        (Coder's AcquireNotificationMessages). attempt_count grows when an attempt ends, not here.
+        Messages whose template the user disabled since enqueue are marked inhibited in the same
+        statement and not returned; their slots are refilled.
+        """
+        query = (
+            "WITH due AS ("
+            "  SELECT m.id FROM notification_messages m"
+            "  WHERE m.status = 'pending'"
+            "     OR (m.status = 'temporary_failure' AND m.next_retry_after <= %(now)s)"
+            "     OR (m.status = 'leased' AND m.leased_until < %(now)s)"
+            "  ORDER BY m.created_at, m.id"
+            "  LIMIT %(limit)s"
+            "  FOR UPDATE SKIP LOCKED"
+            "), judged AS ("
+            "  SELECT due.id, "
+            + _DISABLED_FOR.format(user="m.user_id", template="m.notification_template_id")
+            + " AS disabled FROM due JOIN notification_messages m ON m.id = due.id"
+            ") UPDATE notification_messages m SET"
+            "  status = CASE WHEN j.disabled THEN 'inhibited' ELSE 'leased' END::notification_message_status,"
+            "  status_reason = CASE WHEN j.disabled THEN 'disabled by user' ELSE m.status_reason END,"
+            "  leased_until = CASE WHEN j.disabled THEN NULL ELSE %(until)s END,"
+            "  updated_at = %(now)s"
+            " FROM judged j WHERE m.id = j.id"
+            " RETURNING j.disabled, " + _MESSAGE_COLS_OF.format(m="m.")
+        )
+        leased: list[NotificationMessage] = []
+        until = now + timedelta(seconds=lease_seconds)
+        while len(leased) < limit:
+            want = limit - len(leased)
+            rows = await self._fetchall(query, {"now": now, "limit": want, "until": until})
+            batch = [_message(r[1:]) for r in rows if not r[0]]
+            batch.sort(key=lambda m: (m.created_at, m.id))
+            leased.extend(batch)
+            if len(rows) < want or len(batch) == len(rows):
+                break  # nothing more is due, or no slot went to an inhibited message
+        return leased
+
+    async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
+        """Insert the inbox row and mark the message sent in one transaction."""
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(self._INSERT_INBOX, self._inbox_params(notification))
+            inserted = cur.rowcount > 0
+            await conn.execute(
+                "UPDATE notification_messages SET status = 'sent', status_reason = '',"
+                " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL,"
+                " updated_at = now() WHERE id = %s",
+                (message_id,),
+            )
+        return inserted
+
+    async def mark_message_sent(self, message_id: uuid.UUID) -> None:
+        """Mark an out-of-band (smtp/webhook) message delivered."""
+        await self._rowcount(
+            "UPDATE notification_messages SET status = 'sent', status_reason = '',"
+            " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL,"
+            " updated_at = now() WHERE id = %s",
+            (message_id,),
+        )
+
+    async def mark_message_failed(
+        self, message_id: uuid.UUID, reason: str, *, retry_after: datetime | None
+    ) -> None:
+        """Record a failed attempt: retried once `retry_after` passes, or failed for good when None."""
+        status = (
+            MessageStatus.TEMPORARY_FAILURE if retry_after is not None else MessageStatus.PERMANENT_FAILURE
+        )
+        await self._rowcount(
+            "UPDATE notification_messages SET status = %s::notification_message_status, status_reason = %s,"
+            " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = %s,"
+            " updated_at = now() WHERE id = %s",
+            (status.value, reason, retry_after, message_id),
+        )
+
+    async def get_message(self, message_id: uuid.UUID) -> NotificationMessage | None:
+        """One message by id."""
+        row = await self._fetchone(
+            f"SELECT {_MESSAGE_COLS} FROM notification_messages WHERE id = %s", (message_id,)
+        )
+        return None if row is None else _message(row)
+
+    async def count_messages(self, status: str | None = None) -> int:
+        """How many messages are queued, optionally with one status."""
+        if status is None:
+            row = await self._fetchone("SELECT count(*) FROM notification_messages")
+        else:
+            row = await self._fetchone(
+                "SELECT count(*) FROM notification_messages WHERE status::text = %s", (status,)
+            )
+        return int(row[0])
+
+    async def purge_messages(self, older_than: datetime) -> int:
+        """Delete messages created before `older_than`."""
+        return await self._rowcount("DELETE FROM notification_messages WHERE created_at < %s", (older_than,))
