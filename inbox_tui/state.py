@@ -1,0 +1,341 @@
+"""The inbox state: what the main screen shows, kept in a plain object that tests drive without an app.
+
+It holds the loaded notifications (ids newest first and a by-id map), the server's unread count, the
+filters the list was loaded with, the paging cursor, and optimistic read changes that can be rolled back.
+Nothing here does I/O or imports Textual: the app calls the API and feeds the answers in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from inbox_tui.api.models import InboxEvent, InboxNotification, InboxPage
+
+ReadStatus = Literal["all", "unread", "read"]
+READ_STATUSES: tuple[ReadStatus, ...] = ("all", "unread", "read")
+
+# The list endpoint's page size is fixed by the server (spec §4); a full page means there may be more.
+PAGE_SIZE = 25
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _sort_key(notification: InboxNotification) -> int:
+    """Newest first: negated microseconds since the epoch (exact, unlike float timestamps)."""
+    return -((notification.created_at - _EPOCH) // _MICROSECOND)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The server-side filters of the list and the watch (spec §4, §5.3)."""
+
+    read_status: ReadStatus = "all"
+    templates: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """True when anything narrows the list."""
+        return self.read_status != "all" or bool(self.templates) or bool(self.targets)
+
+    def matches(self, notification: InboxNotification) -> bool:
+        """The server's semantics: templates OR, targets AND (null targets never match), read status."""
+        if self.templates and notification.template_id not in self.templates:
+            return False
+        if self.targets:
+            have = notification.targets or ()
+            if not all(target in have for target in self.targets):
+                return False
+        if self.read_status == "unread":
+            return not notification.is_read
+        if self.read_status == "read":
+            return notification.is_read
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ReadChange:
+    """One optimistic read toggle: what to put back if the server refuses it."""
+
+    id: str
+    before: InboxNotification
+    after: InboxNotification
+    delta: int  # change applied to the unread count (+1 marked unread, -1 marked read)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkAllChange:
+    """An optimistic mark-all-read: the items it stamped and the count it zeroed."""
+
+    before: dict[str, InboxNotification]
+    stamped: dict[str, InboxNotification]
+    unread_before: int
+    count_generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    """What a merge changed: ids inserted (in list order) and known ids whose notification was replaced."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    added_at_top: bool = True
+
+    @property
+    def changed(self) -> bool:
+        """True when the list or a row needs repainting."""
+        return bool(self.added or self.updated)
+
+
+@dataclass
+class InboxState:
+    """Loaded notifications, newest first, with the server's unread count and the current filters."""
+
+    ids: list[str] = field(default_factory=list)
+    by_id: dict[str, InboxNotification] = field(default_factory=dict)
+    unread_count: int = 0
+    filters: Filters = field(default_factory=Filters)
+    has_more: bool = False
+    loaded: bool = False
+    search: str = ""
+    _keys: list[int] = field(default_factory=list, repr=False)
+    _haystacks: dict[str, str] = field(default_factory=dict, repr=False)
+    _pending: dict[str, ReadChange] = field(default_factory=dict, repr=False)
+    _count_generation: int = field(default=0, repr=False)
+
+    # ----- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_notifications(
+        cls, notifications: Iterable[InboxNotification], unread_count: int | None = None
+    ) -> InboxState:
+        """A loaded state from a fixed set (demo, snapshots); the count defaults to the unread items."""
+        state = cls()
+        items = list(notifications)
+        state.merge(items)
+        state.unread_count = sum(1 for n in items if not n.is_read) if unread_count is None else unread_count
+        state.loaded = True
+        return state
+
+    def reset(self, filters: Filters | None = None) -> None:
+        """Forget everything loaded (a new filter or a full reload); keeps the filters unless given."""
+        if filters is not None:
+            self.filters = filters
+        self.ids.clear()
+        self._keys.clear()
+        self.by_id.clear()
+        self._haystacks.clear()
+        self._pending.clear()
+        self.has_more = False
+        self.loaded = False
+
+    def apply_page(self, page: InboxPage, *, first: bool) -> MergeResult:
+        """Take one list response: the first page replaces the list, later pages append older items."""
+        if first:
+            self.reset()
+        result = self.merge(page.notifications)
+        self._set_count(page.unread_count)
+        self.has_more = len(page.notifications) >= PAGE_SIZE
+        self.loaded = True
+        return result
+
+    @property
+    def cursor(self) -> str | None:
+        """`starting_before` for the next older page: the oldest loaded notification."""
+        return self.ids[-1] if self.ids else None
+
+    # ----- merging -------------------------------------------------------------------------------
+
+    def merge(self, notifications: Iterable[InboxNotification]) -> MergeResult:
+        """Insert unknown notifications in date order and refresh known ones, never duplicating an id.
+
+        A known notification with an optimistic change in flight keeps its local version: the change's own
+        response settles it.
+        """
+        added: list[str] = []
+        updated: list[str] = []
+        top = True
+        for notification in notifications:
+            nid = notification.id
+            if nid in self.by_id:
+                if nid not in self._pending and self.by_id[nid] != notification:
+                    self.by_id[nid] = notification
+                    updated.append(nid)
+                continue
+            key = _sort_key(notification)
+            # Among equal timestamps a newcomer goes first, as the newest delivery.
+            index = bisect_left(self._keys, key)
+            if index != 0:
+                top = False
+            self._keys.insert(index, key)
+            self.ids.insert(index, nid)
+            self.by_id[nid] = notification
+            added.append(nid)
+        if len(added) > 1 and not top:
+            position = {nid: i for i, nid in enumerate(self.ids)}
+            added.sort(key=position.__getitem__)
+        return MergeResult(tuple(added), tuple(updated), top)
+
+    def merge_arrivals(self, events: Sequence[InboxEvent]) -> MergeResult:
+        """Take watch events: notifications outside the filters are skipped; the count always follows.
+
+        Read-status filters are not applied to arrivals: new notifications are always unread, and the
+        server's watch already drops them for `read` (spec §5.3).
+        """
+        if not events:
+            return MergeResult()
+        keep = [e.notification for e in events if self._matches_server_filters(e.notification)]
+        result = self.merge(keep)
+        self._set_count(events[-1].unread_count)
+        return result
+
+    def merge_resync(self, notifications: Sequence[InboxNotification], unread_count: int) -> MergeResult:
+        """Take what a resync after a reconnect found: new items join, known items take the server's state."""
+        keep = [n for n in notifications if self._matches_server_filters(n) or n.id in self.by_id]
+        result = self.merge(keep)
+        self._set_count(unread_count)
+        return result
+
+    def _matches_server_filters(self, notification: InboxNotification) -> bool:
+        filters = self.filters
+        if filters.read_status == "read" and not notification.is_read:
+            return False
+        if filters.read_status == "unread" and notification.is_read:
+            return False
+        return Filters(templates=filters.templates, targets=filters.targets).matches(notification)
+
+    def _set_count(self, count: int) -> None:
+        """A count from the server is the truth, plus whatever optimistic changes are still in flight."""
+        self._count_generation += 1
+        self.unread_count = max(0, count + sum(c.delta for c in self._pending.values()))
+
+    # ----- optimistic read changes ---------------------------------------------------------------
+
+    def begin_toggle_read(self, nid: str, now: datetime | None = None) -> ReadChange:
+        """Flip one notification's read state locally and return the change to commit or roll back."""
+        before = self.by_id[nid]
+        if before.is_read:
+            after = before.with_read_at(None)
+            delta = 1
+        else:
+            after = before.with_read_at(now or datetime.now(UTC))
+            delta = -1
+        return self._begin(nid, before, after, delta)
+
+    def begin_set_read(self, nid: str, is_read: bool, now: datetime | None = None) -> ReadChange | None:
+        """Like begin_toggle_read but to a given state; None when it is already there."""
+        if self.by_id[nid].is_read == is_read:
+            return None
+        return self.begin_toggle_read(nid, now)
+
+    def _begin(self, nid: str, before: InboxNotification, after: InboxNotification, delta: int) -> ReadChange:
+        change = ReadChange(nid, before, after, delta)
+        self.by_id[nid] = after
+        self._pending[nid] = change
+        self.unread_count = max(0, self.unread_count + delta)
+        return change
+
+    def is_pending(self, nid: str) -> bool:
+        """True while a read change of this notification waits for the server."""
+        return nid in self._pending
+
+    def commit_read(self, change: ReadChange, event: InboxEvent) -> None:
+        """The server accepted a change: take its notification (if still the latest change) and count."""
+        latest = self._pending.get(change.id)
+        if latest is change:
+            del self._pending[change.id]
+            if change.id in self.by_id:
+                self.by_id[change.id] = event.notification
+        self._set_count(event.unread_count)
+
+    def rollback_read(self, change: ReadChange) -> bool:
+        """The server refused a change: put the notification and the count back. False if superseded."""
+        if self._pending.get(change.id) is not change:
+            return False
+        del self._pending[change.id]
+        if self.by_id.get(change.id) == change.after:
+            self.by_id[change.id] = change.before
+        # Counts from the server carry the in-flight deltas on top (see _set_count), so taking this
+        # one delta off is right whether or not a count arrived meanwhile.
+        self.unread_count = max(0, self.unread_count - change.delta)
+        return True
+
+    def begin_mark_all(self, now: datetime | None = None) -> MarkAllChange:
+        """Stamp every loaded unread notification read and zero the count, as Coder's web inbox does."""
+        stamp = now or datetime.now(UTC)
+        before: dict[str, InboxNotification] = {}
+        stamped: dict[str, InboxNotification] = {}
+        for nid in self.ids:
+            item = self.by_id[nid]
+            if not item.is_read:
+                before[nid] = item
+                stamped[nid] = self.by_id[nid] = item.with_read_at(stamp)
+        change = MarkAllChange(before, stamped, self.unread_count, self._count_generation)
+        self.unread_count = 0
+        return change
+
+    def rollback_mark_all(self, change: MarkAllChange) -> list[str]:
+        """The server refused mark-all: restore what it stamped; returns the ids put back."""
+        restored: list[str] = []
+        for nid, item in change.before.items():
+            if self.by_id.get(nid) is change.stamped[nid]:
+                self.by_id[nid] = item
+                restored.append(nid)
+        if self._count_generation == change.count_generation:
+            self.unread_count = change.unread_before
+        return restored
+
+    # ----- reading -------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def get(self, nid: str) -> InboxNotification | None:
+        """The loaded notification with this id, if any."""
+        return self.by_id.get(nid)
+
+    def visible_ids(self) -> list[str]:
+        """The ids the list shows: all loaded ones, or those matching the local search."""
+        query = self.search.strip().casefold()
+        if not query:
+            return list(self.ids)
+        words = query.split()
+        haystacks = self._haystacks
+        out: list[str] = []
+        for nid in self.ids:
+            hay = haystacks.get(nid)
+            if hay is None:
+                item = self.by_id[nid]
+                hay = haystacks[nid] = f"{item.title}\n{item.content}".casefold()
+            if all(word in hay for word in words):
+                out.append(nid)
+        return out
+
+    def matches_search(self, nid: str) -> bool:
+        """True when this loaded notification passes the local search."""
+        query = self.search.strip().casefold()
+        if not query:
+            return True
+        item = self.by_id[nid]
+        hay = f"{item.title}\n{item.content}".casefold()
+        return all(word in hay for word in query.split())
+
+    def next_unread(self, ids: Sequence[str], start: int, step: int) -> int | None:
+        """Index in `ids` of the next unread notification after `start` going `step` (+1 down, -1 up)."""
+        index = start + step
+        while 0 <= index < len(ids):
+            item = self.by_id.get(ids[index])
+            if item is not None and not item.is_read:
+                return index
+            index += step
+        return None
+
+
+def unread_badge(count: int) -> str:
+    """The unread count as Coder's web inbox shows it: capped at "99+"."""
+    return "99+" if count > 99 else str(max(0, count))
