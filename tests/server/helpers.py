@@ -1,0 +1,89 @@
+"""Helpers for API tests against a real server: clients, polling, direct seeding of the database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+
+from server.records import InboxNotification
+from server.store.sqlite import SqliteStore
+from tests.live_server import LiveServer
+
+T = TypeVar("T")
+
+API = "/api/v2"
+
+
+def client(server: LiveServer, token: str | None = None) -> httpx.AsyncClient:
+    """An async client for the server, authenticated with `token` (the owner's by default)."""
+    return httpx.AsyncClient(base_url=server.url + API, headers=server.headers(token), timeout=30)
+
+
+async def wait_for(check: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
+    """Poll `check` until it returns something truthy (delivery is asynchronous, as in Coder)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def user_id(server: LiveServer, token: str) -> uuid.UUID:
+    """The id of the token's user."""
+    async with client(server, token) as c:
+        return uuid.UUID((await c.get("/users/me")).json()["id"])
+
+
+async def seed_inbox(
+    server: LiveServer,
+    owner: uuid.UUID,
+    count: int,
+    *,
+    template_id: str = "a9d027b4-ac49-4fb1-9f6d-45af15f64e7a",
+    targets: Sequence[uuid.UUID] | None = None,
+    icon: str = "",
+    title: str = "Notification {i}",
+    read: bool = False,
+) -> list[InboxNotification]:
+    """Insert inbox rows straight into the server's database, one millisecond apart, oldest first."""
+    start = datetime.now(UTC) - timedelta(seconds=count)
+    rows = [
+        InboxNotification(
+            id=uuid.uuid4(),
+            user_id=owner,
+            template_id=uuid.UUID(template_id),
+            targets=tuple(targets) if targets is not None else None,
+            title=title.format(i=i),
+            content=f"Content {i}",
+            icon=icon,
+            actions=({"label": "View", "url": f"http://example.com/{i}"},),
+            read_at=start if read else None,
+            created_at=start + timedelta(milliseconds=i),
+        )
+        for i in range(count)
+    ]
+    store = SqliteStore(server.db_path)
+    await store.open()
+    try:
+        await store.insert_inbox_notifications(rows)
+    finally:
+        await store.close()
+    return rows
+
+
+async def inbox(server: LiveServer, token: str | None = None, **params: Any) -> dict[str, Any]:
+    """GET the inbox list and return the JSON."""
+    async with client(server, token) as c:
+        response = await c.get("/notifications/inbox", params=params)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
