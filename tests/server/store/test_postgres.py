@@ -1,0 +1,190 @@
+"""What only the PostgreSQL backend has to show: several stores (replicas) over one database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from server.records import TEMPLATE_CUSTOM_NOTIFICATION, InboxNotification, now_utc
+from server.store.pg_pubsub import MAX_PAYLOAD_BYTES, channel_for, encode_event
+from server.store.postgres import PostgresStore
+from tests.pg import PgCluster, create_database, drop_database, pg_cluster  # noqa: F401  (fixture)
+from tests.server.store.test_store_contract import Recorder, make_user, message, notification
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def replicas(pg_dsn: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    """Two stores over one database, as two inbox-server processes would have."""
+    a, b = PostgresStore(pg_dsn), PostgresStore(pg_dsn)
+    await asyncio.gather(a.open(), b.open())
+    try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def wait_until(predicate: Callable[[], bool], what: str) -> None:
+    """Poll state that changes in a background task (the listener), failing after 15 s."""
+    for _ in range(1500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+async def test_replicas_migrate_once_when_starting_together(pg_dsn: str) -> None:
+    stores = [PostgresStore(pg_dsn) for _ in range(5)]
+    await asyncio.gather(*(s.open() for s in stores))
+    try:
+        with psycopg.connect(pg_dsn) as conn:
+            versions = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+            assert versions == [(1, "0001_initial.sql")]
+            assert conn.execute("SELECT count(*) FROM notification_templates").fetchone() == (37,)
+            indexes = {
+                r[0]
+                for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", ("inbox_notifications",))
+            }
+            assert {
+                "inbox_notifications_user_id_read_at_idx",
+                "inbox_notifications_user_id_template_id_targets_idx",
+                "inbox_notifications_user_id_created_at_id_idx",
+            } <= indexes
+            kind = conn.execute(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = 'inbox_notifications'::regclass AND attname = 'targets'"
+            ).fetchone()
+            assert kind == ("uuid[]",)
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_notification_published_on_one_replica_reaches_the_other(
+    replicas: tuple[PostgresStore, PostgresStore],
+) -> None:
+    a, b = replicas
+    alice = await make_user(a)
+    rec = Recorder()
+    unsub = await a.pubsub.subscribe(alice.id, rec)
+    row = notification(alice, at=now_utc(), targets=(uuid.uuid4(),))
+    await b.insert_inbox_notifications([row])
+    await b.pubsub.publish(row)
+    await rec.wait_for(1)
+    assert rec.got == [row]
+    unsub()
+
+
+async def test_leases_are_exclusive_across_replicas(replicas: tuple[PostgresStore, PostgresStore]) -> None:
+    a, b = replicas
+    alice = await make_user(a)
+    msgs = [message(alice) for _ in range(600)]
+    await a.enqueue_messages(msgs)
+    now = now_utc() + timedelta(seconds=1)
+
+    async def notifier(store: PostgresStore) -> list[uuid.UUID]:
+        got: list[uuid.UUID] = []
+        while batch := await store.lease_messages(limit=9, lease_seconds=60, now=now):
+            got += [m.id for m in batch]
+        return got
+
+    results = await asyncio.gather(notifier(a), notifier(b), notifier(a), notifier(b))
+    everything = [mid for r in results for mid in r]
+    assert len(everything) == len(set(everything)) == 600
+    assert all(results), "every notifier should have got a share"
+
+
+def test_large_payloads_are_sent_by_id() -> None:
+    user = uuid.uuid4()
+
+    def sized(content: str) -> InboxNotification:
+        return InboxNotification(
+            id=uuid.uuid4(),
+            user_id=user,
+            template_id=TEMPLATE_CUSTOM_NOTIFICATION,
+            targets=None,
+            title="",
+            content=content,
+            icon="",
+            actions=(),
+            read_at=None,
+            created_at=now_utc(),
+        )
+
+    base = len(encode_event(sized("")).encode())
+    fits = encode_event(sized("x" * (MAX_PAYLOAD_BYTES - base)))
+    assert len(fits.encode()) == MAX_PAYLOAD_BYTES
+    assert json.loads(fits)["inbox_notification"]["content"].startswith("x")
+    too_big = sized("x" * (MAX_PAYLOAD_BYTES - base + 1))
+    assert json.loads(encode_event(too_big)) == {"kind": "new", "inbox_notification_id": str(too_big.id)}
+    assert len(channel_for(user).encode()) == 61
+
+
+async def test_listener_loss_calls_on_lost_and_resubscribes(
+    pg_dsn: str, replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    a, b = replicas
+    alice = await make_user(a)
+    rec = Recorder()
+    unsub = await a.pubsub.subscribe(alice.id, rec)
+    pid = a.pubsub.backend_pid
+    assert pid is not None
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+    await wait_until(lambda: rec.lost == 1, "on_lost")
+    await wait_until(lambda: a.pubsub.connected and a.pubsub.reconnects == 1, "reconnect")
+    assert a.pubsub.backend_pid != pid
+    # The channel is LISTENed again on the new connection: the same subscription hears new events.
+    row = notification(alice, at=now_utc())
+    await b.pubsub.publish(row)
+    await rec.wait_for(1)
+    assert rec.got == [row]
+    unsub()
+
+
+async def test_subscribe_waits_for_a_reconnecting_listener(
+    pg_dsn: str, replicas: tuple[PostgresStore, PostgresStore]
+) -> None:
+    a, b = replicas
+    alice = await make_user(a)
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (a.pubsub.backend_pid,))
+    rec = Recorder()
+    unsub = await a.pubsub.subscribe(alice.id, rec)  # returns once live on the new connection
+    row = notification(alice, at=now_utc())
+    await b.pubsub.publish(row)
+    await rec.wait_for(1)
+    assert rec.got == [row]
+    unsub()
+
+
+async def test_store_survives_a_database_restart(pg_cluster: PgCluster) -> None:  # noqa: F811
+    dsn = create_database(pg_cluster.dsn)
+    store = PostgresStore(dsn)
+    await store.open()
+    try:
+        alice = await make_user(store)
+        rec = Recorder()
+        unsub = await store.pubsub.subscribe(alice.id, rec)
+        await asyncio.to_thread(pg_cluster.restart)
+        await wait_until(lambda: rec.lost == 1, "on_lost")
+        # Pooled connections broken by the restart are replaced, not handed out.
+        assert await store.get_user(alice.id) == alice
+        await wait_until(lambda: store.pubsub.connected, "reconnect")
+        row = notification(alice, at=now_utc())
+        await store.insert_inbox_notifications([row])
+        await store.pubsub.publish(row)
+        await rec.wait_for(1)
+        assert rec.got == [row]
+        unsub()
+    finally:
+        await store.close()
+        drop_database(pg_cluster.dsn, dsn)
