@@ -326,9 +326,7 @@ class PostgresStore(Store):
 
     async def get_user_by_username(self, username: str) -> User | None:
         """A user by username, case-insensitively."""
-        row = await self._fetchone(
-            f"SELECT {_USER_COLS} FROM users WHERE lower(username) = lower(%s)", (username,)
-        )
+        row = await self._fetchone(f"SELECT {_USER_COLS} FROM users WHERE lower(username) = lower(%s)", (username,))
         return None if row is None else _user(row)
 
     async def list_users(self) -> list[User]:
@@ -387,8 +385,7 @@ class PostgresStore(Store):
             params["b_created"] = before.created_at
             params["b_id"] = before.id
         query = sql.SQL(
-            "SELECT {cols} FROM inbox_notifications WHERE {where}"
-            " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+            "SELECT {cols} FROM inbox_notifications WHERE {where} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
         ).format(cols=sql.SQL(_INBOX_COLS), where=sql.SQL(" AND ").join(where))
         return [_inbox(r) for r in await self._fetchall(query, params)]
 
@@ -401,14 +398,10 @@ class PostgresStore(Store):
 
     async def get_inbox_notification(self, notification_id: uuid.UUID) -> InboxNotification | None:
         """One notification by id (any user), or None."""
-        row = await self._fetchone(
-            f"SELECT {_INBOX_COLS} FROM inbox_notifications WHERE id = %s", (notification_id,)
-        )
+        row = await self._fetchone(f"SELECT {_INBOX_COLS} FROM inbox_notifications WHERE id = %s", (notification_id,))
         return None if row is None else _inbox(row)
 
-    async def set_read_at(
-        self, notification_id: uuid.UUID, read_at: datetime | None
-    ) -> InboxNotification | None:
+    async def set_read_at(self, notification_id: uuid.UUID, read_at: datetime | None) -> InboxNotification | None:
         """Set or clear read_at; the updated row, or None when unknown."""
         row = await self._fetchone(
             f"UPDATE inbox_notifications SET read_at = %s WHERE id = %s RETURNING {_INBOX_COLS}",
@@ -467,9 +460,7 @@ class PostgresStore(Store):
 
     async def get_template(self, template_id: uuid.UUID) -> NotificationTemplate | None:
         """One template, or None."""
-        row = await self._fetchone(
-            f"SELECT {_TEMPLATE_COLS} FROM notification_templates WHERE id = %s", (template_id,)
-        )
+        row = await self._fetchone(f"SELECT {_TEMPLATE_COLS} FROM notification_templates WHERE id = %s", (template_id,))
         return None if row is None else _template(row)
 
     async def set_template_method(self, template_id: uuid.UUID, method: str) -> bool | None:
@@ -487,8 +478,7 @@ class PostgresStore(Store):
             if row[0] == method:
                 return False
             await conn.execute(
-                "UPDATE notification_templates SET method = NULLIF(%s, '')::notification_method"
-                " WHERE id = %s",
+                "UPDATE notification_templates SET method = NULLIF(%s, '')::notification_method WHERE id = %s",
                 (method, template_id),
             )
             return True
@@ -607,9 +597,7 @@ class PostgresStore(Store):
             raise StoreError(f"cannot enqueue notification messages: {exc}") from exc
         return inserted
 
-    async def lease_messages(
-        self, *, limit: int, lease_seconds: float, now: datetime
-    ) -> list[NotificationMessage]:
+    async def lease_messages(self, *, limit: int, lease_seconds: float, now: datetime) -> list[NotificationMessage]:
         """Lease due messages with FOR UPDATE SKIP LOCKED, so concurrent notifiers never share one.
 
         Due: pending, temporary_failure with next_retry_after <= now, or leased with leased_until < now
@@ -672,13 +660,9 @@ class PostgresStore(Store):
             (message_id,),
         )
 
-    async def mark_message_failed(
-        self, message_id: uuid.UUID, reason: str, *, retry_after: datetime | None
-    ) -> None:
+    async def mark_message_failed(self, message_id: uuid.UUID, reason: str, *, retry_after: datetime | None) -> None:
         """Record a failed attempt: retried once `retry_after` passes, or failed for good when None."""
-        status = (
-            MessageStatus.TEMPORARY_FAILURE if retry_after is not None else MessageStatus.PERMANENT_FAILURE
-        )
+        status = MessageStatus.TEMPORARY_FAILURE if retry_after is not None else MessageStatus.PERMANENT_FAILURE
         await self._rowcount(
             "UPDATE notification_messages SET status = %s::notification_message_status, status_reason = %s,"
             " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = %s,"
@@ -688,9 +672,7 @@ class PostgresStore(Store):
 
     async def get_message(self, message_id: uuid.UUID) -> NotificationMessage | None:
         """One message by id."""
-        row = await self._fetchone(
-            f"SELECT {_MESSAGE_COLS} FROM notification_messages WHERE id = %s", (message_id,)
-        )
+        row = await self._fetchone(f"SELECT {_MESSAGE_COLS} FROM notification_messages WHERE id = %s", (message_id,))
         return None if row is None else _message(row)
 
     async def count_messages(self, status: str | None = None) -> int:
@@ -698,9 +680,7 @@ class PostgresStore(Store):
         if status is None:
             row = await self._fetchone("SELECT count(*) FROM notification_messages")
         else:
-            row = await self._fetchone(
-                "SELECT count(*) FROM notification_messages WHERE status::text = %s", (status,)
-            )
+            row = await self._fetchone("SELECT count(*) FROM notification_messages WHERE status::text = %s", (status,))
         return int(row[0])
 
     async def purge_messages(self, older_than: datetime) -> int:

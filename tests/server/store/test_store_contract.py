@@ -305,8 +305,7 @@ async def test_templates_seeded_in_byte_order(store: Store) -> None:
     assert test is not None
     assert test.name == "Troubleshooting Notification"
     assert test.actions == (
-        '[{"url": "{{base_url}}/deployment/notifications?tab=settings",'
-        ' "label": "View notification settings"}]'
+        '[{"url": "{{base_url}}/deployment/notifications?tab=settings", "label": "View notification settings"}]'
     )
     assert test.method == "" and test.group == "Notification Events" and test.enabled_by_default
     assert custom[0].actions == "[]"
@@ -410,9 +409,7 @@ async def test_enqueue_applies_preferences(store: Store) -> None:
     disabled = message(alice, template=WORKSPACE_DELETED)  # explicit disabled row
     opted_in = message(alice, template=WORKSPACE_CREATED)  # explicit disabled:false opts in
     smtp_disabled = message(alice, template=WORKSPACE_DELETED, method=NotificationMethod.SMTP)  # all methods
-    inserted = await store.enqueue_messages(
-        [wanted_default, off_by_default, disabled, opted_in, smtp_disabled]
-    )
+    inserted = await store.enqueue_messages([wanted_default, off_by_default, disabled, opted_in, smtp_disabled])
     assert inserted == [wanted_default.id, opted_in.id]
     assert await store.count_messages() == 2
 
@@ -490,9 +487,7 @@ async def test_retry_due_times_and_permanent_failure(store: Store) -> None:
     )
     gone = await store.get_message(perm.id)
     assert gone is not None and gone.status is MessageStatus.PERMANENT_FAILURE and gone.attempt_count == 1
-    assert (
-        await store.lease_messages(limit=10, lease_seconds=60, now=retry_at - timedelta(microseconds=1)) == []
-    )
+    assert await store.lease_messages(limit=10, lease_seconds=60, now=retry_at - timedelta(microseconds=1)) == []
     again = await store.lease_messages(limit=10, lease_seconds=60, now=retry_at)
     assert [m.id for m in again] == [temp.id]
     assert again[0].attempt_count == 1
@@ -633,9 +628,7 @@ async def test_pubsub_large_notification_arrives_whole(store: Store) -> None:
     alice = await make_user(store)
     rec = Recorder()
     unsub = await store.pubsub.subscribe(alice.id, rec)
-    big = notification(
-        alice, at=now_utc(), content="é" * 6000, targets=tuple(uuid.uuid4() for _ in range(50))
-    )
+    big = notification(alice, at=now_utc(), content="é" * 6000, targets=tuple(uuid.uuid4() for _ in range(50)))
     await store.insert_inbox_notifications([big])
     await store.pubsub.publish(big)
     small = notification(alice, at=now_utc())
