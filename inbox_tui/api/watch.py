@@ -231,6 +231,9 @@ class InboxWatcher:
                     return
                 failure = exc
             else:
+                if self._stopped:  # stopped while the upgrade was in flight
+                    await ws.close()
+                    break
                 self._ws = ws
                 opened = time.monotonic()
                 failure = self._dropped("the server closed the stream")
@@ -260,6 +263,8 @@ class InboxWatcher:
                 break
             attempt = self.backoff.attempt + 1
             delay = self.backoff.next_delay()
+            # Cleared before yielding, so a retry_now() from the consumer's handler is not lost.
+            self._wake.clear()
             yield self._state(
                 ConnectionState.RECONNECTING,
                 retry_in=delay,
@@ -267,7 +272,6 @@ class InboxWatcher:
                 error=failure,
                 attempt=attempt,
             )
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             if self._stopped:

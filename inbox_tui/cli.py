@@ -1,0 +1,590 @@
+"""`inbox-tui`: the terminal inbox, and commands for scripts that mirror `coder notifications`.
+
+With no command it opens the inbox (Textual is imported only then). Commands print results on stdout
+and messages on stderr, exit non-zero on failure, and print API errors the way the Coder CLI does
+(`unable to pause notifications: PUT https://…: unexpected status code 403: Forbidden.` and so on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import getpass
+import importlib
+import json
+import os
+import signal
+import sys
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TextIO
+
+from inbox_tui import __version__
+from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
+from inbox_tui.api.errors import ApiError
+from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.api.resync import resync
+from inbox_tui.api.watch import Arrived, ConnectionState, InboxWatcher, Reconnected, StateChanged
+from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token
+from inbox_tui.connection import Connection, ResolveError, resolve
+from inbox_tui.embedded import EmbeddedError
+
+PROG = "inbox-tui"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+# The Coder CLI's messages (cli/notifications.go), printed on stderr.
+MSG_PAUSED = "Notifications are now paused."
+MSG_RESUMED = "Notifications are now resumed."
+MSG_TEST_SENT = (
+    "A test notification has been sent. "
+    "If you don't receive the notification, check Coder's logs for any errors."
+)
+MSG_CUSTOM_SENT = "A custom notification has been sent."
+PREFIX_PAUSE = "unable to pause notifications: "
+PREFIX_RESUME = "unable to resume notifications: "
+PREFIX_TEST = "unable to post test notification: "
+PREFIX_CUSTOM = "unable to post custom notification: "
+
+
+class CommandFailed(Exception):
+    """A failure already worded for the user; printed on stderr, exit 1."""
+
+
+# -- output helpers -------------------------------------------------------------------------------
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _out(line: str) -> None:
+    print(line, file=sys.stdout, flush=True)
+
+
+def _safe_streams() -> None:
+    # Titles may hold characters the terminal's encoding lacks; never crash on them.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")
+
+
+def clean_line(text: str) -> str:
+    """One line of terminal text from untrusted API text: control characters gone, whitespace collapsed."""
+    out: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc" or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+            out.append(" " if char in "\t\n\r\v\f" else "")
+        else:
+            out.append(char)
+    return " ".join("".join(out).split())
+
+
+def markdown_to_plain(text: str) -> str:
+    """A close approximation of Coder's markdown -> plaintext (used for items caught up after a reconnect).
+
+    Live frames asked with `format=plaintext` are already converted by the server; items fetched with the
+    list endpoint are markdown, so they are converted here to look alike.
+    """
+    from markdown_it import MarkdownIt
+
+    blocks: list[str] = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type in ("code_block", "fence"):
+            blocks.append(token.content.rstrip("\n"))
+        if token.type != "inline":
+            continue
+        parts: list[str] = []
+        hrefs: list[str] = []
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+            elif child.type == "link_open":
+                hrefs.append(str(child.attrs.get("href", "")))
+            elif child.type == "link_close" and hrefs:
+                href = hrefs.pop()
+                parts.append(f" ({href})" if href else "")
+            elif child.type == "image":
+                parts.append(f"{child.content} ({child.attrs.get('src', '')})")
+        blocks.append("".join(parts))
+    return "\n\n".join(b for b in blocks if b.strip()).strip()
+
+
+def age(created: datetime, now: datetime | None = None) -> str:
+    """A short age ("now", "5m", "3h", "2d", "3w", or the date)."""
+    seconds = ((now or datetime.now(UTC)) - created).total_seconds()
+    if seconds < 45:
+        return "now"
+    if seconds < 3570:
+        return f"{max(1, round(seconds / 60))}m"
+    if seconds < 84600:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 6.5:
+        return f"{round(days)}d"
+    if days < 30:
+        return f"{round(days / 7)}w"
+    return created.astimezone().strftime("%Y-%m-%d")
+
+
+def list_line(notification: InboxNotification, now: datetime | None = None) -> str:
+    """`<id>  unread  5m  <title>`: one greppable line per notification."""
+    status = "read" if notification.is_read else "unread"
+    when = age(notification.created_at, now)
+    return f"{notification.id}  {status:<6}  {when:>10}  {clean_line(notification.title)}"
+
+
+def watch_line(notification: InboxNotification) -> str:
+    """`12:03:04  <title> - <content>` for `watch`."""
+    stamp = notification.created_at.astimezone().strftime("%H:%M:%S")
+    title = clean_line(notification.title)
+    content = clean_line(notification.content)
+    return f"{stamp}  {title} - {content}" if content else f"{stamp}  {title}"
+
+
+def event_json(event: InboxEvent) -> str:
+    """One JSON object per notification, the watch frame's shape (ASCII-escaped: safe in any terminal)."""
+    return json.dumps({"notification": event.notification.to_json(), "unread_count": event.unread_count})
+
+
+# -- argument parsing -----------------------------------------------------------------------------
+
+
+def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--url", default=default, help="deployment URL (default: CODER_URL, config, Coder CLI)"
+    )
+    parser.add_argument("--token", default=default, help="session token (default: CODER_SESSION_TOKEN, ...)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use a throwaway demo server that keeps producing notifications",
+    )
+
+
+def _id_list(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `inbox-tui` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A terminal inbox for Coder notifications. Run without a command to open the inbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _global_flags(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_flags(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    send = sub.add_parser(
+        "send",
+        aliases=["custom"],
+        parents=[common],
+        help="send yourself a custom notification",
+        description="Send a custom notification to yourself. MESSAGE '-' reads it from stdin.",
+    )
+    send.add_argument("title", metavar="TITLE")
+    send.add_argument("message", metavar="MESSAGE")
+    sub.add_parser("pause", parents=[common], help="pause notification delivery (owners)")
+    sub.add_parser("resume", parents=[common], help="resume notification delivery (owners)")
+    sub.add_parser("test", parents=[common], help="send a test notification (owners)")
+
+    listing = sub.add_parser("list", parents=[common], help="list notifications, newest first")
+    status = listing.add_mutually_exclusive_group()
+    status.add_argument("--unread", action="store_true", help="only unread notifications")
+    status.add_argument("--read", action="store_true", help="only read notifications")
+    listing.add_argument("--template", action="append", metavar="ID", help="template id (repeatable)")
+    listing.add_argument("--target", action="append", metavar="ID", help="target id (repeatable)")
+    listing.add_argument("--before", metavar="ID", help="start after this notification (paging)")
+    listing.add_argument("--all", action="store_true", help="follow pages to the end (default: 25)")
+    listing.add_argument("--json", action="store_true", help="print the API's JSON")
+
+    watch = sub.add_parser(
+        "watch", parents=[common], help="print new notifications as they arrive (until ctrl+c)"
+    )
+    watch.add_argument("--json", action="store_true", help="one JSON object per notification")
+    watch.add_argument("--format", choices=FORMATS, default="plaintext", help="title/content format")
+    watch.add_argument("--unread", action="store_true", help="only unread notifications")
+    watch.add_argument("--template", action="append", metavar="ID", help="template id (repeatable)")
+    watch.add_argument("--target", action="append", metavar="ID", help="target id (repeatable)")
+
+    read = sub.add_parser("read", parents=[common], help="mark notifications as read")
+    read.add_argument("ids", nargs="+", metavar="ID")
+    unread = sub.add_parser("unread", parents=[common], help="mark notifications as unread")
+    unread.add_argument("ids", nargs="+", metavar="ID")
+    sub.add_parser("read-all", parents=[common], help="mark all notifications as read")
+
+    login = sub.add_parser("login", parents=[common], help="save a deployment URL and session token")
+    login.add_argument("login_url", metavar="URL")
+    sub.add_parser("logout", parents=[common], help="forget the saved URL and token")
+    sub.add_parser("whoami", parents=[common], help="show who and where you are connected")
+    return parser
+
+
+# -- running commands -----------------------------------------------------------------------------
+
+Command = Callable[[argparse.Namespace, Connection, CoderClient], Awaitable[int]]
+
+
+def _raise_terminated() -> NoReturn:
+    raise SystemExit(EXIT_TERMINATED)
+
+
+async def _guarded(command: Command, args: argparse.Namespace, connection: Connection) -> int:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        async with connection.client() as client:
+            return await command(args, connection, client)
+    except asyncio.CancelledError:
+        if terminated:
+            return EXIT_TERMINATED
+        raise
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _connect(args: argparse.Namespace, *, long_lived: bool = False) -> Connection:
+    try:
+        return resolve(args.url, args.token, demo=bool(args.demo), long_lived=long_lived)
+    except (ResolveError, ConfigError, EmbeddedError) as exc:
+        raise CommandFailed(str(exc)) from exc
+
+
+def _run_command(command: Command, args: argparse.Namespace, *, long_lived: bool = False) -> int:
+    connection = _connect(args, long_lived=long_lived)
+    try:
+        return asyncio.run(_guarded(command, args, connection))
+    finally:
+        connection.close()
+
+
+async def cmd_pause(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`pause`: as `coder notifications pause`."""
+    try:
+        await client.set_paused(True)
+    except ApiError as exc:
+        raise CommandFailed(PREFIX_PAUSE + str(exc)) from exc
+    _err(MSG_PAUSED)
+    return EXIT_OK
+
+
+async def cmd_resume(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`resume`: as `coder notifications resume`."""
+    try:
+        await client.set_paused(False)
+    except ApiError as exc:
+        raise CommandFailed(PREFIX_RESUME + str(exc)) from exc
+    _err(MSG_RESUMED)
+    return EXIT_OK
+
+
+async def cmd_test(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`test`: as `coder notifications test`."""
+    try:
+        await client.send_test()
+    except ApiError as exc:
+        raise CommandFailed(PREFIX_TEST + str(exc)) from exc
+    _err(MSG_TEST_SENT)
+    return EXIT_OK
+
+
+async def cmd_send(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`send TITLE MESSAGE` (alias `custom`): as `coder notifications custom`."""
+    message = args.message
+    if message == "-":
+        message = sys.stdin.read()
+    try:
+        await client.send_custom(args.title, message)
+    except ApiError as exc:
+        raise CommandFailed(PREFIX_CUSTOM + str(exc)) from exc
+    _err(MSG_CUSTOM_SENT)
+    return EXIT_OK
+
+
+def _read_status(args: argparse.Namespace) -> str:
+    if getattr(args, "unread", False):
+        return "unread"
+    if getattr(args, "read", False):
+        return "read"
+    return "all"
+
+
+async def cmd_list(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`list`: one page (or `--all`) of notifications, newest first."""
+    notifications: list[InboxNotification] = []
+    seen: set[str] = set()
+    cursor: str | None = args.before
+    unread_count = 0
+    try:
+        while True:
+            page = await client.list_inbox(
+                targets=_id_list(args.target),
+                templates=_id_list(args.template),
+                read_status=_read_status(args),
+                starting_before=cursor,
+            )
+            unread_count = page.unread_count
+            fresh = [n for n in page.notifications if n.id not in seen]
+            seen.update(n.id for n in fresh)
+            notifications.extend(fresh)
+            if not args.all or len(page.notifications) < 25 or not fresh:
+                break
+            cursor = page.notifications[-1].id
+    except ApiError as exc:
+        raise CommandFailed("unable to list notifications: " + str(exc)) from exc
+    if args.json:
+        _out(
+            json.dumps({"notifications": [n.to_json() for n in notifications], "unread_count": unread_count})
+        )
+        return EXIT_OK
+    now = datetime.now(UTC)
+    for notification in notifications:
+        _out(list_line(notification, now))
+    if not notifications:
+        _err("No notifications.")
+    _err(f"{unread_count} unread.")
+    return EXIT_OK
+
+
+async def cmd_watch(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`watch`: print each new notification until interrupted, reconnecting (and catching up) on its own."""
+    filters: dict[str, Any] = {
+        "targets": _id_list(args.target),
+        "templates": _id_list(args.template),
+        "read_status": _read_status(args),
+    }
+    printed: set[str] = set()
+    known: set[str] = set()
+    first_live = True
+
+    def emit(event: InboxEvent, *, convert: bool) -> None:
+        notification = event.notification
+        if notification.id in printed:
+            return
+        printed.add(notification.id)
+        known.add(notification.id)
+        if convert and args.format == "plaintext":
+            notification = dataclasses.replace(
+                notification,
+                title=markdown_to_plain(notification.title),
+                content=markdown_to_plain(notification.content),
+            )
+            event = InboxEvent(notification=notification, unread_count=event.unread_count)
+        _out(event_json(event) if args.json else watch_line(notification))
+
+    async def catch_up() -> None:
+        result = await resync(client, known, **filters)
+        for notification in reversed(result.new):
+            emit(InboxEvent(notification=notification, unread_count=result.unread_count), convert=True)
+
+    watcher = InboxWatcher(client, format=args.format, **filters)
+    async for item in watcher:
+        if isinstance(item, Arrived):
+            emit(item.event, convert=False)
+        elif isinstance(item, Reconnected):
+            _err("Reconnected.")
+            try:
+                await catch_up()
+            except ApiError as exc:
+                _err(f"unable to catch up after reconnecting: {exc}")
+        elif isinstance(item, StateChanged):
+            if item.state is ConnectionState.LIVE and first_live:
+                first_live = False
+                # What is already there is history, not news: remember it so a later catch-up stops there.
+                try:
+                    page = await client.list_inbox(**filters)
+                    known.update(n.id for n in page.notifications)
+                except ApiError:
+                    pass
+                _err(f"Watching for new notifications on {connection.url} (press ctrl+c to stop).")
+            elif item.state is ConnectionState.RECONNECTING:
+                _err(f"{item.error}; reconnecting in {item.retry_in or 0:.1f}s.")
+            elif item.state is ConnectionState.OFFLINE and item.error is not None:
+                raise CommandFailed("unable to watch notifications: " + str(item.error))
+    return EXIT_OK
+
+
+async def _mark(ids: Sequence[str], client: CoderClient, *, is_read: bool) -> int:
+    word = "read" if is_read else "unread"
+    status = EXIT_OK
+    for notification_id in ids:
+        try:
+            event = await client.set_read(notification_id, is_read)
+        except ApiError as exc:
+            _err(f"unable to mark notification {notification_id} as {word}: {exc}")
+            status = EXIT_FAILURE
+            continue
+        _err(f"Notification {event.notification.id} marked as {word} ({event.unread_count} unread).")
+    return status
+
+
+async def cmd_read(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`read ID...`."""
+    return await _mark(args.ids, client, is_read=True)
+
+
+async def cmd_unread(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`unread ID...`."""
+    return await _mark(args.ids, client, is_read=False)
+
+
+async def cmd_read_all(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`read-all`."""
+    try:
+        await client.mark_all_read()
+    except ApiError as exc:
+        raise CommandFailed("unable to mark all notifications as read: " + str(exc)) from exc
+    _err("All notifications marked as read.")
+    return EXIT_OK
+
+
+async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    """`whoami`: the user, the deployment, and where the connection came from."""
+    try:
+        user = await client.me()
+    except ApiError as exc:
+        raise CommandFailed("unable to get the current user: " + str(exc)) from exc
+    roles = ", ".join(r for r in user.roles if r) or "member"
+    _out(f"{user.username} ({roles}) at {connection.url} [{connection.source_label}]")
+    return EXIT_OK
+
+
+def _read_token_interactively(url: str, stdin: TextIO) -> str:
+    if stdin.isatty():
+        _err(f"Create a session token for {url} (e.g. `coder tokens create`, or open {url}/cli-auth).")
+        return getpass.getpass("Paste your token here: ")
+    return stdin.readline()
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    """`login URL`: check a token with /users/me, then save the URL and the token (0600)."""
+    try:
+        url = normalize_url(args.login_url)
+    except ValueError as exc:
+        raise CommandFailed(f"invalid URL: {exc}") from exc
+    token = (args.token or "").strip() or _read_token_interactively(url, sys.stdin).strip()
+    if not token:
+        raise CommandFailed("no token given")
+
+    async def check() -> str:
+        async with CoderClient(url, token) as client:
+            return (await client.me()).username
+
+    try:
+        username = asyncio.run(check())
+    except ApiError as exc:
+        raise CommandFailed("unable to log in: " + str(exc)) from exc
+    try:
+        config = load_config()
+        config.url = url
+        save_token(token)
+        path = save_config(config)
+    except (ConfigError, OSError) as exc:
+        raise CommandFailed(f"unable to save the login: {exc}") from exc
+    _err(f"Logged in to {url} as {username}. Saved to {path}.")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    """`logout`: forget the saved URL and token (the token itself stays valid on the server)."""
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise CommandFailed(str(exc)) from exc
+    had_token = delete_token()
+    had_url = config.url is not None
+    if had_url:
+        config.url = None
+        save_config(config)
+    if not (had_token or had_url):
+        raise CommandFailed(f"You are not logged in. Try logging in using '{PROG} login <url>'.")
+    _err(f"You are no longer logged in. You can log in using '{PROG} login <url>'.")
+    return EXIT_OK
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Open the inbox (the only path that imports Textual)."""
+    connection = _connect(args, long_lived=True)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda signum, frame: _raise_terminated())
+    try:
+        # Imported by name at run time: Textual loads only when the inbox opens.
+        run_app = importlib.import_module("inbox_tui.app").run_app
+        result = run_app(connection, demo=bool(args.demo))
+        return result if isinstance(result, int) else EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        connection.close()
+
+
+COMMANDS: dict[str, Command] = {
+    "send": cmd_send,
+    "custom": cmd_send,
+    "pause": cmd_pause,
+    "resume": cmd_resume,
+    "test": cmd_test,
+    "list": cmd_list,
+    "watch": cmd_watch,
+    "read": cmd_read,
+    "unread": cmd_unread,
+    "read-all": cmd_read_all,
+    "whoami": cmd_whoami,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `inbox-tui`; returns the exit status."""
+    _safe_streams()
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return run_tui(args)
+        if args.command == "login":
+            return cmd_login(args)
+        if args.command == "logout":
+            return cmd_logout(args)
+        return _run_command(COMMANDS[args.command], args, long_lived=args.command == "watch")
+    except CommandFailed as exc:
+        _err(str(exc))
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `inbox-tui list | head`: the reader left; say nothing more.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
