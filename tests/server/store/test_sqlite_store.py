@@ -391,9 +391,9 @@ async def test_list_filters(store: SqliteStore) -> None:
     ]
     assert await ids(InboxFilter(read_status=ReadStatus.READ)) == [n_c.id, n_null.id]
     assert await ids(InboxFilter(read_status=ReadStatus.UNREAD)) == [n_empty.id, n_a.id, n_ab.id]
-    assert await ids(
-        InboxFilter(targets=(a,), read_status=ReadStatus.UNREAD, templates=(WORKSPACE_DELETED,))
-    ) == [n_a.id]
+    assert await ids(InboxFilter(targets=(a,), read_status=ReadStatus.UNREAD, templates=(WORKSPACE_DELETED,))) == [
+        n_a.id
+    ]
     # targets round-trip: NULL stays None, an empty array stays ().
     assert (await store.get_inbox_notification(n_null.id)) == n_null
     got_empty = await store.get_inbox_notification(n_empty.id)
@@ -718,6 +718,18 @@ async def test_failing_job_rolls_back_only_itself(store: SqliteStore) -> None:
     assert await store.get_site_config("good1") == "v"
     assert await store.get_site_config("good2") == "v"
     assert await store.get_site_config("bad") is None
+
+
+async def test_lone_failing_job_leaves_nothing_behind(store: SqliteStore) -> None:
+    def job(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO site_configs (key, value) VALUES ('half', 'done')")
+        raise ValueError("midway")
+
+    with pytest.raises(ValueError, match="midway"):
+        await store.run_write(job)
+    assert await store.get_site_config("half") is None
+    await store.set_site_config("next", "ok")  # the writer carries on
+    assert await store.get_site_config("next") == "ok"
 
 
 async def test_cancelled_caller_does_not_break_the_writer(store: SqliteStore) -> None:

@@ -62,10 +62,8 @@ CREATE TABLE notification_messages (
     status_reason     TEXT NOT NULL DEFAULT '',
     extra             TEXT NOT NULL DEFAULT '{}'  -- JSON object
 );
--- Leasing looks at the few unfinished rows only; sent/failed/inhibited rows stay out of this index.
-CREATE INDEX notification_messages_due ON notification_messages (created_at, id)
-    WHERE status IN ('pending', 'leased', 'temporary_failure');
 CREATE INDEX notification_messages_user_id ON notification_messages (user_id);
+-- Leasing reads the few unfinished rows through this index, then sorts them by age.
 CREATE INDEX notification_messages_status ON notification_messages (status);
 
 CREATE TABLE inbox_notifications (
