@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -49,6 +50,11 @@ class PubsubUnavailableError(StoreError):
 def channel_for(user_id: uuid.UUID) -> str:
     """The pubsub channel of one user's inbox (61 bytes, under PostgreSQL's 63-byte identifier limit)."""
     return f"{CHANNEL_PREFIX}{user_id}"
+
+
+def listener_application_name(pid: int | None = None) -> str:
+    """The application_name of a process's listener connection, as pg_stat_activity shows it."""
+    return f"inbox-server listener {os.getpid() if pid is None else pid}"
 
 
 def _go_time(value: datetime) -> str:
@@ -222,6 +228,8 @@ class PgInboxPubsub(InboxPubsub):
                 conn = await psycopg.AsyncConnection.connect(
                     self._dsn,
                     autocommit=True,
+                    # Operators (and tests) find a replica's listener in pg_stat_activity by this name.
+                    application_name=listener_application_name(),
                     # TCP keepalives find a peer that vanished without closing the socket.
                     keepalives=1,
                     keepalives_idle=10,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -183,13 +185,20 @@ class PostgresStore(Store):
             min_size=min_size,
             max_size=max_size,
             open=False,
-            kwargs={"autocommit": True},
+            kwargs=self._connect_kwargs(dsn),
             configure=self._configure,
             # A replica must survive a database restart: hand out only connections that still work.
             check=AsyncConnectionPool.check_connection,
             name="inbox-store",
         )
         self.pubsub = PgInboxPubsub(dsn, self._pool, self.get_inbox_notification)
+
+    @staticmethod
+    def _connect_kwargs(dsn: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if "application_name" not in conninfo_to_dict(dsn):
+            kwargs["application_name"] = f"inbox-server {os.getpid()}"
+        return kwargs
 
     @staticmethod
     async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
