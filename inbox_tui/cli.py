@@ -42,8 +42,7 @@ EXIT_TERMINATED = 143
 MSG_PAUSED = "Notifications are now paused."
 MSG_RESUMED = "Notifications are now resumed."
 MSG_TEST_SENT = (
-    "A test notification has been sent. "
-    "If you don't receive the notification, check Coder's logs for any errors."
+    "A test notification has been sent. If you don't receive the notification, check Coder's logs for any errors."
 )
 MSG_CUSTOM_SENT = "A custom notification has been sent."
 PREFIX_PAUSE = "unable to pause notifications: "
@@ -162,9 +161,7 @@ def event_json(event: InboxEvent) -> str:
 
 def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
-    parser.add_argument(
-        "--url", default=default, help="deployment URL (default: CODER_URL, config, Coder CLI)"
-    )
+    parser.add_argument("--url", default=default, help="deployment URL (default: CODER_URL, config, Coder CLI)")
     parser.add_argument("--token", default=default, help="session token (default: CODER_SESSION_TOKEN, ...)")
     parser.add_argument(
         "--demo",
@@ -216,9 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--all", action="store_true", help="follow pages to the end (default: 25)")
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
 
-    watch = sub.add_parser(
-        "watch", parents=[common], help="print new notifications as they arrive (until ctrl+c)"
-    )
+    watch = sub.add_parser("watch", parents=[common], help="print new notifications as they arrive (until ctrl+c)")
     watch.add_argument("--json", action="store_true", help="one JSON object per notification")
     watch.add_argument("--format", choices=FORMATS, default="plaintext", help="title/content format")
     watch.add_argument("--unread", action="store_true", help="only unread notifications")
@@ -362,9 +357,7 @@ async def cmd_list(args: argparse.Namespace, connection: Connection, client: Cod
     except ApiError as exc:
         raise CommandFailed("unable to list notifications: " + str(exc)) from exc
     if args.json:
-        _out(
-            json.dumps({"notifications": [n.to_json() for n in notifications], "unread_count": unread_count})
-        )
+        _out(json.dumps({"notifications": [n.to_json() for n in notifications], "unread_count": unread_count}))
         return EXIT_OK
     now = datetime.now(UTC)
     for notification in notifications:

@@ -63,8 +63,8 @@ SETTINGS: tuple[Setting, ...] = (
         "alert_command",
         "string",
         "(unset)",
-        'Command run for each such notification when `alert = "command"`; it gets the title and content '
-        "in `INBOX_TUI_TITLE` and `INBOX_TUI_CONTENT`.",
+        'Command run when `alert = "command"` (split like a shell line, never run by a shell); the '
+        "notification travels in its environment (`INBOX_TITLE`, `INBOX_BODY`, ...).",
     ),
     Setting("theme", "string", "(Textual's default)", "Textual theme name, e.g. `nord` or `textual-light`."),
     Setting(
@@ -76,15 +76,11 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 ENVIRONMENT: tuple[Setting, ...] = (
-    Setting(
-        ENV_CODER_URL, "URL", "", "Deployment URL (the Coder CLI's own variable); beats the config file."
-    ),
+    Setting(ENV_CODER_URL, "URL", "", "Deployment URL (the Coder CLI's own variable); beats the config file."),
     Setting(ENV_CODER_TOKEN, "string", "", "Session token (the Coder CLI's own variable)."),
     Setting(ENV_CONFIG_DIR, "path", "platformdirs user config dir", "Where config.toml and token live."),
     Setting(ENV_DATA_DIR, "path", "platformdirs user data dir", "Embedded server database and its token."),
-    Setting(
-        ENV_STATE_DIR, "path", "platformdirs user state dir", "Remembered UI state, runtime files, logs."
-    ),
+    Setting(ENV_STATE_DIR, "path", "platformdirs user state dir", "Remembered UI state, runtime files, logs."),
     Setting(ENV_CODER_CONFIG_DIR, "path", "~/.config/coderv2 (Linux)", "The Coder CLI's config dir to read."),
 )
 
@@ -211,9 +207,15 @@ class Config:
             raise ConfigError(f'{source}: `keys` must be a table of binding id = "key"')
         keys: dict[str, str] = {}
         for binding_id, key in raw_keys.items():
-            if not isinstance(key, str) or not key.strip():
-                raise ConfigError(f'{source}: keys.{binding_id} must be a non-empty string such as "x"')
-            keys[str(binding_id)] = key.strip()
+            # A key ("x"), several keys ("x,ctrl+x") or a list of keys (["x", "ctrl+x"]); kept as one string.
+            items: list[Any] = key if isinstance(key, list) else [key]
+            strings = [item for item in items if isinstance(item, str)]
+            parts = [part.strip() for item in strings for part in item.split(",")]
+            if not items or len(strings) != len(items) or not all(parts):
+                raise ConfigError(
+                    f'{source}: keys.{binding_id} must be a key such as "x", or a list of keys such as ["x", "X"]'
+                )
+            keys[str(binding_id)] = ",".join(parts)
         return cls(url=url, alert=alert, alert_command=alert_command, theme=theme, keys=keys, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
@@ -299,9 +301,7 @@ class CoderLogin:
 def load_coder_login() -> CoderLogin:
     """Read the Coder CLI's `url` and `session` files."""
     directory = coder_config_dir()
-    return CoderLogin(
-        url=read_text(directory / "url"), token=read_text(directory / "session"), directory=directory
-    )
+    return CoderLogin(url=read_text(directory / "url"), token=read_text(directory / "session"), directory=directory)
 
 
 # -- remembered UI state --------------------------------------------------------------------------

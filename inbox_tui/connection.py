@@ -173,7 +173,6 @@ def resolve(
         raise ResolveError(f"invalid URL from {SOURCE_LABELS[found.url_source or '']}: {exc}") from exc
     if found.token is None:
         raise ResolveError(
-            f"no session token for {url}: run `inbox-tui login {url}`, "
-            "or pass --token, or set CODER_SESSION_TOKEN"
+            f"no session token for {url}: run `inbox-tui login {url}`, or pass --token, or set CODER_SESSION_TOKEN"
         )
     return Connection(url=url, token=found.token, source=found.url_source or SOURCE_FLAGS)

@@ -293,8 +293,7 @@ def start_server(
             return process, match.group(1).rstrip("/")
         if process.poll() is not None:
             raise EmbeddedError(
-                f"the embedded server exited with status {process.returncode} (log: {log_path})\n"
-                + _tail(log_path)
+                f"the embedded server exited with status {process.returncode} (log: {log_path})\n" + _tail(log_path)
             )
         if time.monotonic() > deadline:
             stop_pid(process.pid, process=process)
@@ -353,11 +352,7 @@ def embedded_server(*, demo: bool = False, long_lived: bool = False) -> Embedded
         )
         if shared.owned:
             parent = Path(info.db).parent
-            if (
-                demo
-                and parent.name.startswith(DEMO_DIR_PREFIX)
-                and parent.parent == Path(tempfile.gettempdir())
-            ):
+            if demo and parent.name.startswith(DEMO_DIR_PREFIX) and parent.parent == Path(tempfile.gettempdir()):
                 shared.temp_dir = parent  # the dead owner's throwaway database
             shared.publish()
         return shared

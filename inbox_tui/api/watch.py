@@ -81,9 +81,7 @@ WatchItem = Arrived | StateChanged | Reconnected
 class Backoff:
     """Exponential backoff with full jitter: the n-th delay is uniform in [0, min(cap, base * 2**n)]."""
 
-    def __init__(
-        self, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP, rng: random.Random | None = None
-    ) -> None:
+    def __init__(self, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP, rng: random.Random | None = None) -> None:
         self.base = base
         self.cap = cap
         self.attempt = 0
@@ -147,9 +145,7 @@ class InboxWatcher:
         ping_interval: float | None = 20.0,
     ) -> None:
         self.client = client
-        self.url = client.watch_url(
-            targets=targets, templates=templates, read_status=read_status, format=format
-        )
+        self.url = client.watch_url(targets=targets, templates=templates, read_status=read_status, format=format)
         # Errors name the URL the way codersdk does: the http(s) form.
         self.http_url = "http" + self.url[2:]
         self.backoff = backoff or Backoff()
@@ -289,8 +285,6 @@ async def watch(
     format: str = "markdown",
 ) -> AsyncIterator[WatchItem]:
     """Shorthand for iterating an `InboxWatcher` with these filters."""
-    watcher = InboxWatcher(
-        client, targets=targets, templates=templates, read_status=read_status, format=format
-    )
+    watcher = InboxWatcher(client, targets=targets, templates=templates, read_status=read_status, format=format)
     async for item in watcher:
         yield item
