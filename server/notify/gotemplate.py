@@ -745,7 +745,8 @@ class _Parser:
         start = self.peek_non_space().pos
         args: list[_Node] = []
         while True:
-            self.i = self.toks.index(self.peek_non_space(), self.i)
+            while self.peek().kind == "space":
+                self.i += 1
             operand = self.operand()
             if operand is not None:
                 args.append(operand)
