@@ -55,9 +55,7 @@ ROUTES: list[Route] = [
     _route("PUT", "/notifications/settings", settings.put_settings),
     _route("GET", "/notifications/templates/system", templates.system_templates),
     _route("GET", "/notifications/templates/custom", templates.custom_templates),
-    _route(
-        "PUT", "/notifications/templates/{notification_template}/method", templates.update_template_method
-    ),
+    _route("PUT", "/notifications/templates/{notification_template}/method", templates.update_template_method),
     _route("GET", "/notifications/dispatch-methods", templates.dispatch_methods),
     _route("POST", "/notifications/test", notifications.post_test_notification),
     _route("POST", "/notifications/custom", notifications.post_custom_notification),
@@ -94,6 +92,8 @@ class InboxServer:
         if not deployment_id:
             deployment_id = str(uuid.uuid4())
             await store.set_site_config("deployment_id", deployment_id)
+        # Admin commands that enqueue from another process render links with the serving access URL.
+        await store.set_site_config("access_url", self.config.access_url)
         dispatcher = Dispatcher(self.config, store, build_methods(self.config))
         enqueuer = Enqueuer(self.config, store, dispatcher.wake)
         hub = Hub(store, self.config)

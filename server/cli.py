@@ -46,9 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000, help="0 picks a free port")
     _db_arg(serve)
-    serve.add_argument(
-        "--access-url", default="", help="external URL used in links (default http://HOST:PORT)"
-    )
+    serve.add_argument("--access-url", default="", help="external URL used in links (default http://HOST:PORT)")
     serve.add_argument("--notifications-method", choices=["smtp", "webhook"], default="smtp")
     serve.add_argument("--webhook-url", default="")
     serve.add_argument("--smtp-host", default="")
@@ -66,9 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--retry-interval", type=float, default=1.0, help="first retry delay (seconds)")
     serve.add_argument("--max-send-attempts", type=int, default=5)
     serve.add_argument("--fetch-interval", type=float, default=1.0, help="safety-net sweep (seconds)")
-    serve.add_argument(
-        "--demo", action="store_true", help="seed demo notifications and keep sending new ones"
-    )
+    serve.add_argument("--demo", action="store_true", help="seed demo notifications and keep sending new ones")
     serve.add_argument("--log-level", default="warning")
 
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
@@ -77,9 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", default="")
     create.add_argument("--name", default="")
     create.add_argument("--role", choices=[ROLE_OWNER, ROLE_MEMBER], default=ROLE_MEMBER)
-    create.add_argument(
-        "--system", action="store_true", help="a system user (cannot send custom notifications)"
-    )
+    create.add_argument("--system", action="store_true", help="a system user (cannot send custom notifications)")
     _db_arg(create)
     listing = users.add_parser("list", help="list users as JSON lines")
     _db_arg(listing)
@@ -87,9 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--username", required=True)
     _db_arg(delete)
 
-    tokens = sub.add_parser("tokens", help="manage session tokens").add_subparsers(
-        dest="action", required=True
-    )
+    tokens = sub.add_parser("tokens", help="manage session tokens").add_subparsers(dest="action", required=True)
     tcreate = tokens.add_parser("create", help="print a new session token for a user")
     tcreate.add_argument("--user", required=True, help="username or id")
     _db_arg(tcreate)
@@ -103,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--label", action="append", default=[], metavar="K=V")
     notify.add_argument("--data", default="{}", help="JSON object")
     notify.add_argument("--target", action="append", default=[], metavar="UUID")
+    notify.add_argument("--access-url", default="", help="base of action links (default: the server's)")
     _db_arg(notify)
     return parser
 
@@ -298,8 +291,10 @@ async def _notify(store: Store, args: argparse.Namespace) -> int:
         template = next((t for t in await store.list_templates() if t.name.casefold() == wanted), None)
     if template is None:
         raise CliError(f"no notification template {args.template!r}")
-    # The running server's notifier picks the message up on its next sweep (at most --fetch-interval).
-    enqueuer = Enqueuer(ServerConfig(db=""), store, lambda: None)
+    # The running server's notifier picks the message up on its next sweep (at most --fetch-interval);
+    # links use the access URL the server last served with.
+    access_url = args.access_url or await store.get_site_config("access_url") or ""
+    enqueuer = Enqueuer(ServerConfig(db="", access_url=access_url), store, lambda: None)
     ids = await enqueuer.enqueue(
         user=user,
         template_id=template.id,
@@ -311,9 +306,7 @@ async def _notify(store: Store, args: argparse.Namespace) -> int:
     for message_id in ids:
         print(message_id)
     if not ids:
-        print(
-            "nothing enqueued: the user disabled this template, or it is a duplicate today", file=sys.stderr
-        )
+        print("nothing enqueued: the user disabled this template, or it is a duplicate today", file=sys.stderr)
     return 0
 
 
