@@ -25,9 +25,9 @@ def client(server: LiveServer, token: str | None = None) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=server.url + API, headers=server.headers(token), timeout=30)
 
 
-async def wait_for(check: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
+async def wait_for(check: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
     """Poll `check` until it returns something truthy (delivery is asynchronous, as in Coder)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = await check()
         if value:
