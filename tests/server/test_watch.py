@@ -116,19 +116,18 @@ async def test_unread_count_is_total_and_unfiltered(server: LiveServer) -> None:
 
 
 async def test_templates_filter(server: LiveServer) -> None:
-    # The owner may send test notifications; custom ones come from the same user.
-    async with await open_watch(server, None, f"templates={TEMPLATE_TEST_NOTIFICATION}") as ws:
-        await send_custom(server, unique("custom"), "skipped")
-        async with websockets.connect(
-            watch_url(server), additional_headers=server.headers(), ping_interval=None
-        ) as everything:
-            async with httpx.AsyncClient(base_url=server.url + "/api/v2", headers=server.headers()) as c:
-                assert (await c.post("/notifications/test")).status_code == 204
-            _, frame = await next_frame(ws)
-            assert frame["notification"]["template_id"] == str(TEMPLATE_TEST_NOTIFICATION)
-            # The unfiltered watcher saw the test notification too.
-            _, other = await next_frame(everything)
-            assert other["notification"]["template_id"] == str(TEMPLATE_TEST_NOTIFICATION)
+    # Test notifications need an owner; custom ones go to the caller, so both land in the owner's inbox.
+    async with (
+        await open_watch(server, None, f"templates={TEMPLATE_TEST_NOTIFICATION}") as only_test,
+        await open_watch(server) as everything,
+    ):
+        await send_custom(server, unique("custom"), "skipped by the filter")
+        async with httpx.AsyncClient(base_url=server.url + "/api/v2", headers=server.headers()) as c:
+            assert (await c.post("/notifications/test")).status_code == 204
+        seen = [(await next_frame(everything))[1]["notification"]["template_id"] for _ in range(2)]
+        assert sorted(seen) == sorted([str(TEMPLATE_CUSTOM_NOTIFICATION), str(TEMPLATE_TEST_NOTIFICATION)])
+        _, frame = await next_frame(only_test)
+        assert frame["notification"]["template_id"] == str(TEMPLATE_TEST_NOTIFICATION)
 
 
 async def test_targets_filter_requires_every_target(server: LiveServer) -> None:
