@@ -124,6 +124,9 @@ class SmtpMethod:
         mail = build_email(self.config, msg)
         await asyncio.to_thread(self._send, mail, msg.user_email)
 
+    async def aclose(self) -> None:
+        """Nothing to release: every message opens and closes its own SMTP session."""
+
     def _send(self, mail: EmailMessage, recipient: str) -> None:
         cfg = self.config
         try:
