@@ -22,7 +22,7 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from server.records import (
     ApiToken,
@@ -148,6 +148,12 @@ def _message(row: Sequence[Any]) -> NotificationMessage:
         status_reason=row[12],
         extra=row[13],
     )
+
+
+def _is_select(query: Any) -> bool:
+    """Whether a statement only reads (our SELECTs never call functions with side effects)."""
+    text = query.as_string() if isinstance(query, sql.Composable) else str(query)
+    return text.lstrip().upper().startswith("SELECT ")
 
 
 def _uuid_list(values: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
@@ -280,15 +286,30 @@ class PostgresStore(Store):
             )
 
     # -- small helpers -----------------------------------------------------------------------
+    async def _read(self, query: Any, params: Sequence[Any] | Mapping[str, Any], *, one: bool) -> Any:
+        """Run a statement; a plain SELECT is retried once on a connection that broke under it.
+
+        A database restart breaks every pooled connection at once; retrying a read on a fresh (checked)
+        connection keeps API reads in flight from failing. Writes are never retried here: a broken
+        connection leaves their outcome unknown.
+        """
+        for attempt in (1, 2):
+            try:
+                async with self._pool.connection() as conn:
+                    cur = await conn.execute(query, params)
+                    return await (cur.fetchone() if one else cur.fetchall())
+            except psycopg.OperationalError as exc:
+                if attempt == 2 or isinstance(exc, PoolTimeout) or not _is_select(query):
+                    raise
+                log.warning("retrying a read after a broken connection: %s", exc)
+        raise AssertionError("unreachable")
+
     async def _fetchone(self, query: Any, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(query, params)
-            return await cur.fetchone()
+        return await self._read(query, params, one=True)
 
     async def _fetchall(self, query: Any, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(query, params)
-            return await cur.fetchall()
+        rows: list[Any] = await self._read(query, params, one=False)
+        return rows
 
     async def _rowcount(self, query: Any, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
         async with self._pool.connection() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -104,6 +105,7 @@ async def test_leases_are_exclusive_across_replicas(replicas: tuple[PostgresStor
 
 def test_large_payloads_are_sent_by_id() -> None:
     user = uuid.uuid4()
+    at = now_utc().replace(microsecond=123456)  # fixed length: Go trims the fraction's trailing zeros
 
     def sized(content: str) -> InboxNotification:
         return InboxNotification(
@@ -116,7 +118,7 @@ def test_large_payloads_are_sent_by_id() -> None:
             icon="",
             actions=(),
             read_at=None,
-            created_at=now_utc(),
+            created_at=at,
         )
 
     base = len(encode_event(sized("")).encode())
@@ -188,3 +190,36 @@ async def test_store_survives_a_database_restart(pg_cluster: PgCluster) -> None:
     finally:
         await store.close()
         drop_database(pg_cluster.dsn, dsn)
+
+
+async def test_reads_survive_broken_pool_connections(pg_dsn: str) -> None:
+    store = PostgresStore(pg_dsn)
+    await store.open()
+    try:
+        alice = await make_user(store)
+        name = f"inbox-server {os.getpid()}"
+
+        def terminate(running: str | None) -> int:
+            with psycopg.connect(pg_dsn, autocommit=True) as admin:
+                rows = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = %s AND datname = current_database()"
+                    " AND (%s::text IS NULL OR query LIKE %s)",
+                    (name, running, f"%{running}%"),
+                ).fetchall()
+            return len(rows)
+
+        # Idle pooled connections killed: the pool's check replaces them before use.
+        assert await asyncio.to_thread(terminate, None) >= 1
+        assert await store.get_user(alice.id) == alice
+        await store.set_site_config("k", "v")
+
+        # A connection killed under a running SELECT: the read is retried on a fresh connection.
+        async def kill_soon() -> int:
+            await asyncio.sleep(0.3)
+            return await asyncio.to_thread(terminate, "pg_sleep")
+
+        row, killed = await asyncio.gather(store._fetchone("SELECT 7 FROM pg_sleep(1)"), kill_soon())
+        assert killed == 1 and row == (7,)
+    finally:
+        await store.close()
