@@ -37,6 +37,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+EXIT_HANGUP = 129
 
 # The Coder CLI's messages (cli/notifications.go), printed on stderr.
 MSG_PAUSED = "Notifications are now paused."
@@ -238,33 +239,39 @@ def build_parser() -> argparse.ArgumentParser:
 Command = Callable[[argparse.Namespace, Connection, CoderClient], Awaitable[int]]
 
 
-def _raise_terminated() -> NoReturn:
-    raise SystemExit(EXIT_TERMINATED)
+# Signals that end a command the way closing the terminal or `kill` does; the embedded server must
+# still be stopped, so they unwind like an exception instead of killing the process outright.
+STOP_SIGNALS = {signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}
+
+
+def _exit_on_signal(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(STOP_SIGNALS.get(signal.Signals(signum), EXIT_FAILURE))
 
 
 async def _guarded(command: Command, args: argparse.Namespace, connection: Connection) -> int:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    terminated = False
+    stopped_by: list[int] = []
 
-    def on_sigterm() -> None:
-        nonlocal terminated
-        terminated = True
+    def on_signal(code: int) -> None:
+        stopped_by.append(code)
         if task is not None:
             task.cancel()
 
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    for sig, code in STOP_SIGNALS.items():
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, on_signal, code)
     try:
         async with connection.client() as client:
             return await command(args, connection, client)
     except asyncio.CancelledError:
-        if terminated:
-            return EXIT_TERMINATED
+        if stopped_by:
+            return stopped_by[0]
         raise
     finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.remove_signal_handler(signal.SIGTERM)
+        for sig in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
 
 
 def _connect(args: argparse.Namespace, *, long_lived: bool = False) -> Connection:
@@ -527,15 +534,15 @@ def cmd_logout(args: argparse.Namespace) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     """Open the inbox (the only path that imports Textual)."""
     connection = _connect(args, long_lived=True)
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, lambda signum, frame: _raise_terminated())
+    previous = {sig: signal.signal(sig, _exit_on_signal) for sig in STOP_SIGNALS}
     try:
         # Imported by name at run time: Textual loads only when the inbox opens.
         run_app = importlib.import_module("inbox_tui.app").run_app
         result = run_app(connection, demo=bool(args.demo))
         return result if isinstance(result, int) else EXIT_OK
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         connection.close()
 
 

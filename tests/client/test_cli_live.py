@@ -504,3 +504,16 @@ def test_commands_do_not_import_textual(env: dict[str, str]) -> None:
         "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], env=env, timeout=60).returncode == 0
+
+
+async def test_sigterm_stops_the_embedded_server(env: dict[str, str], tmp_path: Path) -> None:
+    watch = await Watch.start(env)
+    try:
+        await watch.stderr_until("Watching for new notifications")
+        runtime = json.loads((tmp_path / "state" / "embedded.json").read_text())
+        watch.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(watch.process.wait(), 30) == 143
+    finally:
+        await watch.close()
+    assert not (tmp_path / "state" / "embedded.json").exists()
+    assert not _alive(runtime["pid"])
