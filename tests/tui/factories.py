@@ -80,10 +80,7 @@ def sample_inbox() -> list[InboxNotification]:
         make(
             9,
             title="Your workspace 'api' is low on disk",
-            content=(
-                "Your workspace **api** has reached the disk usage threshold: "
-                "**92%** of `/home/coder` is used."
-            ),
+            content=("Your workspace **api** has reached the disk usage threshold: **92%** of `/home/coder` is used."),
             minutes_ago=17,
             actions=(InboxAction("View workspace", f"{base}/@ada/api"),),
         ),
@@ -91,8 +88,7 @@ def sample_inbox() -> list[InboxNotification]:
             8,
             title='User account "grace" created',
             content=(
-                "New user account **grace** has been created.\n\n"
-                "This new user account was created by **Ada Lovelace**."
+                "New user account **grace** has been created.\n\nThis new user account was created by **Ada Lovelace**."
             ),
             minutes_ago=65,
             template_id=ACCOUNT_TEMPLATE,
@@ -127,10 +123,7 @@ def sample_inbox() -> list[InboxNotification]:
         make(
             5,
             title="Workspace 'ml' autobuild failed",
-            content=(
-                "Automatic build of your workspace **ml** failed.\n\n"
-                'The specified reason was "**autostart**".'
-            ),
+            content=('Automatic build of your workspace **ml** failed.\n\nThe specified reason was "**autostart**".'),
             minutes_ago=60 * 24 * 3,
             read=True,
             template_id="381df2a9-c0c0-4749-420f-80a9280c66f9",

@@ -1,0 +1,318 @@
+"""The Textual application: owns the API client, the inbox state, keys, alerts and the worker error handler.
+
+`run_app(connection, demo=...)` is what `inbox-tui` calls. `InboxApp` can also be built with a fixed
+`InboxState` and no client (snapshot tests, fixtures): then nothing talks to a server.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import webbrowser
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
+
+from textual.app import App
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from inbox_tui.alerts import Alert, AlertSettings, escape_sequence, run_command, summarize
+from inbox_tui.api.client import CoderClient
+from inbox_tui.api.errors import ApiError
+from inbox_tui.api.models import InboxNotification, NotificationTemplate
+from inbox_tui.keymap import bindings, parse_keys
+from inbox_tui.screens.help import HelpScreen
+from inbox_tui.screens.inbox import InboxScreen
+from inbox_tui.screens.palette import InboxCommands
+from inbox_tui.state import InboxState
+from inbox_tui.widgets.header import Link
+from inbox_tui.widgets.inbox_list import Clock, system_clock
+
+# Screens other parts of the app provide, opened by name (`open_screen('compose')`). Each module exposes the
+# class named here; its constructor takes no arguments and reaches the client through `app.client`.
+NAMED_SCREENS: dict[str, str] = {
+    "compose": "inbox_tui.screens.compose:ComposeScreen",
+    "preferences": "inbox_tui.screens.preferences:PreferencesScreen",
+    "admin": "inbox_tui.screens.admin:AdminScreen",
+}
+
+# What each worker group was doing, for the toast when it fails (Coder's web inbox wording where it has one).
+FAILURE_TITLES: dict[str, str] = {
+    "load": "Error loading notifications.",
+    "more": "Error loading more notifications.",
+    "read": "Error on marking notification as read.",
+    "mark-all": "Error on marking all notifications as read.",
+    "resync": "Error catching up with the server.",
+    "templates": "Error loading templates.",
+    "watch": "Live updates stopped.",
+    "alert": "The alert command failed.",
+    "browser": "Could not open the browser.",
+}
+# Failures nobody needs a toast for (the header or the list already says it).
+QUIET_GROUPS = {"template-names"}
+
+# Text browsers take over the terminal the inbox is drawn on: never launch one.
+_CONSOLE_BROWSERS = {"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"}
+
+
+class ConnectionLike(Protocol):
+    """What run_app needs from inbox_tui.connection.Connection."""
+
+    url: str
+    token: str
+    source: str
+
+
+class InboxApp(App[None]):
+    """inbox-tui."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "inbox-tui"
+    BINDINGS: ClassVar[list[BindingType]] = bindings("app")
+    COMMANDS = App.COMMANDS | {InboxCommands}
+
+    def __init__(
+        self,
+        client: CoderClient | None = None,
+        *,
+        initial: InboxState | None = None,
+        clock: Clock = system_clock,
+        keys: Mapping[str, object] | None = None,
+        alert: AlertSettings | None = None,
+        link: Link | None = None,
+        watch: bool = True,
+        owns_client: bool = False,
+        source: str = "",
+        terminal_write: Callable[[str], None] | None = None,
+    ) -> None:
+        """Build the app.
+
+        client: the API client (None: a fixed inbox from `initial`, nothing is fetched).
+        initial: a loaded state to show instead of fetching the first page.
+        clock: the time used for relative times and optimistic read stamps (tests freeze it).
+        keys: the config file's `[keys]` table (binding id -> key(s)).
+        alert: how to alert while unfocused. link: the connection state shown before the watch reports.
+        watch: follow the live stream (off for tests that want a still inbox).
+        owns_client: close the client on exit. source: where the connection came from, for the header.
+        terminal_write: where escape sequences for alerts go (default: the terminal).
+        """
+        super().__init__()
+        self.client = client
+        self.state = initial if initial is not None else InboxState()
+        self.clock = clock
+        self.keymap_overrides, self.keymap_problems = parse_keys(keys or {})
+        self.set_keymap(self.keymap_overrides)
+        self.alert_settings = alert or AlertSettings()
+        self.link = link or (Link("connecting") if client is not None else Link("offline"))
+        self.watch_enabled = watch and client is not None
+        self.owns_client = owns_client
+        self.source = source
+        self.templates: list[NotificationTemplate] | None = None
+        self.template_names: dict[str, str] = {}
+        self.alerts: list[Alert] = []
+        self._terminal_write = terminal_write
+        self._failure_hooks: dict[Worker[Any], Callable[[BaseException], None]] = {}
+
+    def get_default_screen(self) -> Screen[Any]:
+        return InboxScreen()
+
+    def on_mount(self) -> None:
+        if self.keymap_problems:
+            self.notify(
+                "; ".join(self.keymap_problems) + ". Those entries are ignored.",
+                title="Config [keys]",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        if self.client is not None:
+            self.run_worker(self.load_templates(), group="template-names", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        if self.owns_client and self.client is not None:
+            await self.client.aclose()
+
+    @property
+    def inbox_screen(self) -> InboxScreen | None:
+        """The inbox screen (the bottom of the stack)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                return screen
+        return None
+
+    # ----- workers: the one place their failures are handled --------------------------------------
+
+    def on_failure(self, worker: Worker[Any], hook: Callable[[BaseException], None]) -> None:
+        """Run `hook(error)` if this worker fails (a rollback), before the error toast."""
+        if worker.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            return
+        self._failure_hooks[worker] = hook
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_state_changed(event)
+
+    def worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker of the app ends here: roll back what failed, then say what went wrong."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR:
+            error = worker.error
+            assert error is not None
+            hook = self._failure_hooks.pop(worker, None)
+            if hook is not None:
+                hook(error)
+            group = worker.group
+            if group in QUIET_GROUPS:
+                return
+            self.notify(
+                self.describe_error(error),
+                title=FAILURE_TITLES.get(group, "Something went wrong."),
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self._failure_hooks.pop(worker, None)
+
+    @staticmethod
+    def describe_error(error: BaseException) -> str:
+        """One or two readable lines for a toast (Coder's message, then its detail and validations)."""
+        if isinstance(error, ApiError):
+            lines = [error.message]
+            if error.detail:
+                lines.append(error.detail)
+            lines.extend(f"{name}: {detail}" for name, detail in error.validations)
+            return "\n".join(line for line in lines if line)
+        return str(error) or type(error).__name__
+
+    # ----- templates ------------------------------------------------------------------------------
+
+    async def load_templates(self) -> list[NotificationTemplate]:
+        """The server's templates (system and custom), fetched once."""
+        if self.templates is None:
+            if self.client is None:
+                return []
+            templates = await self.client.templates()
+            self.templates = templates
+            self.template_names = {t.id: t.name for t in templates}
+        return self.templates
+
+    # ----- screens and keys -----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key in force."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.keymap_overrides))
+
+    def action_open_screen(self, name: str) -> None:
+        """Open a screen another part of the app provides (compose, preferences, admin) by name."""
+        target = NAMED_SCREENS.get(name)
+        if target is None:
+            self.notify(f"No screen called {name!r}.", severity="warning", markup=False)
+            return
+        if self.client is None:
+            self.notify(f"{name.capitalize()} needs a server connection.", severity="warning", markup=False)
+            return
+        module_name, _, class_name = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            self.notify(f"{name.capitalize()} is not available in this build.", severity="warning", markup=False)
+            return
+        screen_class = getattr(module, class_name)
+        self.push_screen(screen_class())
+
+    # ----- opening URLs ---------------------------------------------------------------------------
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Open a link in a browser; where none can open (SSH, no display), copy it and say so."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            self._copy_instead(url, f"not opening a {scheme or 'relative'} link")
+            return
+        if not self._browser_available():
+            self._copy_instead(url, "no browser here")
+            return
+        self.run_worker(lambda: self._open_in_browser(url), thread=True, group="browser", exit_on_error=False)
+
+    def _open_in_browser(self, url: str) -> None:
+        if not webbrowser.open(url, new=2):
+            self.call_from_thread(self._copy_instead, url, "the browser did not start")
+
+    def _copy_instead(self, url: str, reason: str) -> None:
+        self.copy_to_clipboard(url)
+        self.notify(f"{url}\n({reason}; copied to the clipboard)", title="Link copied", markup=False)
+
+    def _browser_available(self) -> bool:
+        if self.is_headless:
+            return False
+        env = os.environ
+        if sys.platform.startswith("linux") or sys.platform.startswith("freebsd"):
+            if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("BROWSER")):
+                return False
+        elif env.get("SSH_CONNECTION") and not env.get("BROWSER"):
+            return False
+        try:
+            browser = webbrowser.get()
+        except webbrowser.Error:
+            return False
+        name = Path(str(getattr(browser, "name", ""))).name
+        return name not in _CONSOLE_BROWSERS
+
+    # ----- alerts ---------------------------------------------------------------------------------
+
+    def alert_new(self, notifications: Sequence[InboxNotification]) -> None:
+        """New notifications arrived: alert if the terminal is not focused (one alert per batch)."""
+        if self.app_focus or self.alert_settings.mode == "off":
+            return
+        alert = summarize(notifications)
+        if alert is None:
+            return
+        self.alerts = [*self.alerts[-19:], alert]
+        mode = self.alert_settings.mode
+        if mode == "command":
+            command = self.alert_settings.command or ""
+            self.run_worker(run_command(command, alert), group="alert", exit_on_error=False)
+            return
+        self.write_terminal(escape_sequence(mode, alert))
+
+    def write_terminal(self, sequence: str) -> None:
+        """Write raw escape sequences (bell, OSC 9/777) to the terminal."""
+        if not sequence:
+            return
+        if self._terminal_write is not None:
+            self._terminal_write(sequence)
+        elif not self.is_headless and self._driver is not None:
+            # App.bell and App.copy_to_clipboard write through the driver the same way.
+            self._driver.write(sequence)
+
+
+def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = None) -> None:
+    """Run the inbox against a resolved connection (the caller stops any embedded server afterwards)."""
+    from inbox_tui.config import load_config
+
+    cfg = config if config is not None else load_config()
+    client = CoderClient(connection.url, connection.token)
+    source = getattr(connection, "source_label", connection.source)
+    app = InboxApp(
+        client,
+        keys=cfg.keys,
+        alert=AlertSettings.from_config(cfg.alert, cfg.alert_command),
+        owns_client=True,
+        source="demo" if demo else str(source),
+    )
+    theme = getattr(cfg, "theme", None)
+    if theme and theme in app.available_themes:
+        app.theme = theme
+    app.run()
+
+
+def fixed_clock(moment: datetime) -> Clock:
+    """A clock that always says `moment` (snapshots, tests)."""
+    return lambda: moment

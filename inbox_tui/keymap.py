@@ -1,0 +1,131 @@
+"""Every key of the inbox, with a binding id that the config file's `[keys]` table can remap.
+
+    [keys]
+    toggle_read = "x"            # one key
+    cursor_down = ["j", "down"]  # or several
+    quit = "q,ctrl+q"            # comma-separated works too
+
+The footer, the `?` help screen and the command palette are all built from the specs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding, BindingType
+from textual.keys import format_key
+
+Scope = Literal["list", "screen", "app"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One remappable key: its id, default keys, the action it runs and where it lives."""
+
+    id: str
+    keys: str
+    action: str
+    description: str
+    scope: Scope
+    group: str
+    show: bool = False
+    palette: bool = True
+    key_display: str | None = None
+
+    def binding(self) -> Binding:
+        """The Textual binding (its key is replaced by the keymap when the id is remapped)."""
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.show,
+            id=self.id,
+            key_display=self.key_display,
+            priority=self.id in ("command_palette",),
+        )
+
+
+_NAV = "Moving"
+_ITEM = "The highlighted notification"
+_INBOX = "The inbox"
+_APP = "Application"
+
+SPECS: tuple[KeySpec, ...] = (
+    KeySpec("cursor_down", "j", "cursor_down", "Down", "list", _NAV, palette=False),
+    KeySpec("cursor_up", "k", "cursor_up", "Up", "list", _NAV, palette=False),
+    KeySpec("top", "g", "top", "Newest", "list", _NAV),
+    KeySpec("bottom", "G", "last", "Oldest loaded", "list", _NAV),
+    KeySpec("half_page_down", "ctrl+d", "half_page_down", "Half page down", "list", _NAV, palette=False),
+    KeySpec("half_page_up", "ctrl+u", "half_page_up", "Half page up", "list", _NAV, palette=False),
+    KeySpec("next_unread", "n", "next_unread", "Next unread", "screen", _NAV),
+    KeySpec("previous_unread", "N", "previous_unread", "Previous unread", "screen", _NAV),
+    KeySpec("preview", "enter", "select", "Preview", "list", _ITEM, show=True, key_display="⏎"),
+    KeySpec("toggle_read", "r", "toggle_read", "Read/unread", "screen", _ITEM, show=True),
+    KeySpec("open_first_action", "o", "open_action(1)", "Open", "screen", _ITEM, show=True),
+    *(
+        KeySpec(f"open_action_{n}", str(n), f"open_action({n})", f"Open action {n}", "screen", _ITEM)
+        for n in range(1, 10)
+    ),
+    KeySpec("copy_url", "y", "copy_url", "Copy URL", "screen", _ITEM),
+    KeySpec("close", "escape", "close", "Close preview / clear search", "screen", _ITEM, palette=False),
+    KeySpec("mark_all_read", "A", "mark_all_read", "All read", "screen", _INBOX, show=True),
+    KeySpec("search", "slash", "search", "Search", "screen", _INBOX, show=True, key_display="/"),
+    KeySpec("unread_only", "u", "unread_only", "Unread only", "screen", _INBOX, show=True),
+    KeySpec("filters", "f", "filters", "Filters", "screen", _INBOX, show=True),
+    KeySpec("resync", "R", "resync", "Resync", "screen", _INBOX),
+    KeySpec("compose", "c", "open_screen('compose')", "Compose", "app", _APP),
+    KeySpec("preferences", "s", "open_screen('preferences')", "Preferences", "app", _APP),
+    KeySpec("help", "question_mark", "help", "Help", "app", _APP, show=True, key_display="?"),
+    KeySpec("command_palette", "ctrl+p", "command_palette", "Commands", "app", _APP, palette=False),
+    KeySpec("quit", "q", "quit", "Quit", "app", _APP, show=True),
+)
+
+SPECS_BY_ID: dict[str, KeySpec] = {spec.id: spec for spec in SPECS}
+
+
+def bindings(scope: Scope) -> list[BindingType]:
+    """The bindings of one scope (the list widget, the inbox screen, the app)."""
+    return [spec.binding() for spec in SPECS if spec.scope == scope]
+
+
+def list_bindings() -> list[BindingType]:
+    """Bindings of the notification list widget."""
+    return bindings("list")
+
+
+def parse_keys(table: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
+    """Validate a `[keys]` table into a Textual keymap (binding id -> comma-separated keys).
+
+    Returns the usable entries and a readable problem for each entry that is not (unknown id, bad value),
+    so the app can start with the good ones and say what it ignored.
+    """
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, value in table.items():
+        if binding_id not in SPECS_BY_ID:
+            problems.append(f"unknown key binding id {binding_id!r}")
+            continue
+        if isinstance(value, str):
+            keys = [k.strip() for k in value.split(",")]
+        elif isinstance(value, list) and all(isinstance(k, str) for k in value):
+            keys = [str(k).strip() for k in value]
+        else:
+            problems.append(f"{binding_id}: expected a key or a list of keys, got {value!r}")
+            continue
+        if not keys or any(not k or " " in k for k in keys):
+            problems.append(f"{binding_id}: {value!r} is not a valid key list")
+            continue
+        keymap[binding_id] = ",".join(keys)
+    return keymap, problems
+
+
+def effective_keys(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Binding id -> the keys in force (the keymap's, else the default)."""
+    return {spec.id: keymap.get(spec.id, spec.keys) for spec in SPECS}
+
+
+def display_keys(keys: str) -> str:
+    """Keys as people read them: "question_mark" -> "?", several joined with "/"."""
+    return "/".join(format_key(key.strip()) for key in keys.split(",") if key.strip())

@@ -1,0 +1,638 @@
+"""The main screen: header, the notification list, the preview, search and the footer.
+
+This screen drives the inbox: it loads pages, watches for arrivals (coalescing bursts into one repaint),
+resyncs after reconnects, and sends read changes optimistically. All of its workers run in named groups
+with `exit_on_error=False`; failures go to the app's one handler, which also runs the rollback registered
+for the failed worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.worker import Worker, WorkerState
+
+from inbox_tui.api.client import CoderClient
+from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.api.resync import resync
+from inbox_tui.api.watch import Arrived, ConnectionState, InboxWatcher, StateChanged
+from inbox_tui.keymap import bindings, display_keys, effective_keys
+from inbox_tui.screens.confirm import ConfirmScreen
+from inbox_tui.screens.filters import FilterScreen, known_targets
+from inbox_tui.screens.preview import PreviewScreen
+from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
+from inbox_tui.widgets.header import InboxHeader, Link
+from inbox_tui.widgets.inbox_list import InboxList
+from inbox_tui.widgets.preview import NotificationView
+
+if TYPE_CHECKING:
+    from inbox_tui.app import InboxApp
+
+# Arrivals are gathered for this long and shown in one repaint, so a burst never floods the event loop.
+ARRIVAL_BATCH_SECONDS = 0.05
+# Start fetching the next older page this many rows before the end of the list.
+PREFETCH_ROWS = 5
+# Panes narrower than this show the preview as its own screen instead of beside the list.
+NARROW_WIDTH = 80
+
+
+class InboxScreen(Screen[None]):
+    """The inbox."""
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings("screen")
+    AUTO_FOCUS = "#inbox"
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"inbox-screen--muted", "inbox-screen--strong", "inbox-screen--error"}
+    DEFAULT_CSS = """
+    InboxScreen {
+        & > .inbox-screen--muted { color: $text-muted; }
+        & > .inbox-screen--strong { text-style: bold; }
+        & > .inbox-screen--error { color: $text-error; text-style: bold; }
+    }
+    """
+
+    preview_open: reactive[bool] = reactive(False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arrivals: list[InboxEvent] = []
+        self._arrivals_during_load: list[InboxEvent] | None = None
+        self._flush_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
+        self._read_locks: dict[str, asyncio.Lock] = {}
+        self._watcher: InboxWatcher | None = None
+        self._load_error: str | None = None
+        self._loading = False
+
+    # ----- plumbing -------------------------------------------------------------------------------
+
+    @property
+    def inbox_app(self) -> InboxApp:
+        """The app, typed."""
+        return cast("InboxApp", self.app)
+
+    @property
+    def state(self) -> InboxState:
+        """The inbox state (owned by the app, so other screens can read it)."""
+        return self.inbox_app.state
+
+    @property
+    def client(self) -> CoderClient | None:
+        """The API client; None for a fixed inbox with no server (demo fixtures, snapshots)."""
+        return self.inbox_app.client
+
+    @property
+    def inbox(self) -> InboxList:
+        """The list widget."""
+        return self.query_one("#inbox", InboxList)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Hand every worker outcome to the app's single handler."""
+        self.inbox_app.worker_state_changed(event)
+
+    # ----- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield InboxHeader(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="list-pane"):
+                yield Static("", id="new-marker", markup=False)
+                yield InboxList(id="inbox", clock=self.inbox_app.clock)
+                yield Static("", id="empty", markup=False)
+                yield Input(placeholder="Search loaded notifications (Enter keeps it, Esc clears)", id="search")
+            yield NotificationView(id="preview")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.query_one("#new-marker", Static).display = False
+        self.query_one(InboxHeader).link = self.inbox_app.link
+        self.set_interval(30.0, self._tick)
+        if self.state.loaded or self.client is None:
+            self.refresh_list()
+        else:
+            self._load_first()
+        if self.client is not None and self.inbox_app.watch_enabled:
+            self._watch()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    def watch_preview_open(self, open_: bool) -> None:
+        self.set_class(open_, "-preview")
+        if open_:
+            self._show_preview()
+
+    @property
+    def narrow(self) -> bool:
+        """True when the pane is too narrow for the preview beside the list."""
+        return self.has_class("-narrow")
+
+    def _tick(self) -> None:
+        self.inbox.tick()
+
+    # ----- showing the state ----------------------------------------------------------------------
+
+    def refresh_list(self) -> None:
+        """Repaint the list, header and empty message from the state (keeps the highlight in place)."""
+        state = self.state
+        by_id = state.by_id
+        self.inbox.show([by_id[nid] for nid in state.visible_ids()])
+        self._refresh_chrome()
+        if self.preview_open:
+            self._schedule_preview()
+
+    def _refresh_chrome(self) -> None:
+        state = self.state
+        header = self.query_one(InboxHeader)
+        header.unread = state.unread_count
+        header.scope = self._scope_text()
+        empty = self.query_one("#empty", Static)
+        has_rows = self.inbox.option_count > 0
+        self.inbox.display = has_rows
+        empty.display = not has_rows
+        if not has_rows:
+            empty.update(self._empty_text())
+
+    def _scope_text(self) -> str:
+        filters = self.state.filters
+        parts: list[str] = []
+        if filters.read_status != "all":
+            parts.append(f"{filters.read_status} only")
+        if filters.templates:
+            names = self.inbox_app.template_names
+            if len(filters.templates) == 1 and filters.templates[0] in names:
+                parts.append(names[filters.templates[0]])
+            else:
+                parts.append(f"{len(filters.templates)} templates")
+        if filters.targets:
+            parts.append(f"{len(filters.targets)} target{'s' if len(filters.targets) > 1 else ''}")
+        if self.state.search.strip():
+            parts.append(f'search "{self.state.search.strip()}"')
+        return " · ".join(parts)
+
+    def _empty_text(self) -> Content:
+        state = self.state
+        if self._load_error is not None:
+            return Content.assemble(
+                ("Error loading notifications\n", ".inbox-screen--error"),
+                (self._load_error, ".inbox-screen--muted"),
+                ("\nPress R to retry.", ".inbox-screen--muted"),
+            )
+        if self._loading and not state.loaded:
+            return Content("Loading…").stylize(".inbox-screen--muted")
+        if state.search.strip() and state.ids:
+            return Content.assemble(
+                ("No loaded notification matches the search\n", ".inbox-screen--strong"),
+                ("Esc clears it.", ".inbox-screen--muted"),
+            )
+        if state.filters.active:
+            return Content.assemble(
+                ("No notifications match the filters\n", ".inbox-screen--strong"),
+                ("f changes them, u toggles unread only.", ".inbox-screen--muted"),
+            )
+        return Content.assemble(
+            ("No notifications\n", ".inbox-screen--strong"),
+            ("New notifications will be displayed here.", ".inbox-screen--muted"),
+        )
+
+    def _template_name(self, notification: InboxNotification) -> str:
+        return self.inbox_app.template_names.get(notification.template_id, "")
+
+    def _schedule_preview(self) -> None:
+        # Holding j with the preview open would re-render markdown on every row; show the one it stops on.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.03, self._show_preview)
+
+    def _show_preview(self) -> None:
+        notification = self.inbox.notification
+        self.query_one("#preview", NotificationView).show(
+            notification,
+            self.inbox_app.clock(),
+            self._template_name(notification) if notification else "",
+        )
+
+    @on(InboxList.NewAbove)
+    def _new_above(self, message: InboxList.NewAbove) -> None:
+        marker = self.query_one("#new-marker", Static)
+        marker.display = message.count > 0
+        marker.update(Content(f"↑ {message.count} new · {self._top_key()} jumps to the newest"))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "new-marker":
+            self.inbox.action_top()
+
+    def _top_key(self) -> str:
+        return display_keys(effective_keys(self.inbox_app.keymap_overrides)["top"])
+
+    @on(OptionList.OptionHighlighted, "#inbox")
+    def _highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        if self.preview_open:
+            self._schedule_preview()
+        if self.state.has_more and message.option_index >= self.inbox.option_count - 1 - PREFETCH_ROWS:
+            self._request_more()
+
+    @on(OptionList.OptionSelected, "#inbox")
+    def _selected(self) -> None:
+        self.action_preview()
+
+    # ----- loading --------------------------------------------------------------------------------
+
+    def _filters_query(self) -> dict[str, object]:
+        filters = self.state.filters
+        return {"targets": filters.targets, "templates": filters.templates, "read_status": filters.read_status}
+
+    def _load_first(self) -> None:
+        """(Re)load the first page with the current filters; a failure shows where the list would be."""
+        worker = self._load_first_page()
+        self.inbox_app.on_failure(worker, self.load_failed)
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def _load_first_page(self) -> None:
+        client = self.client
+        if client is None:
+            return
+        self.workers.cancel_group(self, "more")
+        self._loading = True
+        self._load_error = None
+        self._arrivals_during_load = []
+        self._refresh_chrome()
+        filters = self.state.filters
+        try:
+            page = await client.list_inbox(
+                targets=filters.targets, templates=filters.templates, read_status=filters.read_status
+            )
+        except BaseException:
+            self._loading = False
+            self._arrivals_during_load = None
+            raise
+        state = self.state
+        state.apply_page(page, first=True)
+        # Arrivals that came while the page was on its way may be newer than it: keep them.
+        late = self._arrivals_during_load or []
+        self._arrivals_during_load = None
+        self._loading = False
+        if late:
+            state.merge_arrivals(late)
+        self.refresh_list()
+
+    def load_failed(self, error: BaseException) -> None:
+        """Show the error where the list would be (the app also shows a toast)."""
+        self._load_error = self.inbox_app.describe_error(error)
+        self._refresh_chrome()
+
+    def _request_more(self) -> None:
+        if self.client is None or not self.state.has_more or not self.state.loaded:
+            return
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        if any(w.group in ("more", "load") and w.state in busy and w.node is self for w in self.workers):
+            return
+        self._load_more()
+
+    @work(group="more", exclusive=True, exit_on_error=False)
+    async def _load_more(self) -> None:
+        client = self.client
+        state = self.state
+        cursor = state.cursor
+        if client is None or cursor is None:
+            return
+        filters = state.filters
+        page = await client.list_inbox(
+            targets=filters.targets,
+            templates=filters.templates,
+            read_status=filters.read_status,
+            starting_before=cursor,
+        )
+        if state.cursor != cursor or state.filters != filters:
+            return  # reloaded meanwhile
+        state.apply_page(page, first=False)
+        self.refresh_list()
+        # Still at the end (e.g. a search hides most of the page): keep going.
+        highlighted = self.inbox.highlighted
+        if state.has_more and (highlighted is None or highlighted >= self.inbox.option_count - 1 - PREFETCH_ROWS):
+            self.call_later(self._request_more)
+
+    def apply_filters(self, filters: Filters) -> None:
+        """Reload the list (and the watch) with other filters."""
+        if filters == self.state.filters and self.state.loaded:
+            return
+        self.state.reset(filters)
+        self.refresh_list()
+        if self.client is None:
+            return
+        self._load_first()
+        if self.inbox_app.watch_enabled:
+            self._watch()
+
+    # ----- live -----------------------------------------------------------------------------------
+
+    @work(group="watch", exclusive=True, exit_on_error=False)
+    async def _watch(self) -> None:
+        """Follow the inbox forever: arrivals, connection state, resync after reconnects."""
+        client = self.client
+        if client is None:
+            return
+        filters = self.state.filters
+        watcher = InboxWatcher(
+            client, targets=filters.targets, templates=filters.templates, read_status=filters.read_status
+        )
+        self._watcher = watcher
+        try:
+            async for item in watcher:
+                if isinstance(item, Arrived):
+                    self._queue_arrival(item.event)
+                elif isinstance(item, StateChanged):
+                    self._link_changed(item)
+        finally:
+            if self._watcher is watcher:
+                self._watcher = None
+
+    def _link_changed(self, change: StateChanged) -> None:
+        detail = self.inbox_app.describe_error(change.error) if change.error is not None else ""
+        link = Link(change.state.value, change.retry_at, detail)
+        self.inbox_app.link = link
+        self.query_one(InboxHeader).link = link
+        if change.state is ConnectionState.LIVE and self.state.loaded:
+            # Live (again): whatever arrived while we were not listening is only in the list endpoint.
+            self._resync()
+        elif change.state is ConnectionState.OFFLINE and change.error is not None:
+            self.app.notify(detail, title="Live updates stopped", severity="error", markup=False)
+
+    def _queue_arrival(self, event: InboxEvent) -> None:
+        self._arrivals.append(event)
+        if self._arrivals_during_load is not None:
+            self._arrivals_during_load.append(event)
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(ARRIVAL_BATCH_SECONDS, self._flush_arrivals)
+
+    def _flush_arrivals(self) -> None:
+        self._flush_timer = None
+        events_, self._arrivals = self._arrivals, []
+        if not events_:
+            return
+        result = self.state.merge_arrivals(events_)
+        self.refresh_list()
+        if result.added:
+            self._alert(result.added)
+
+    def _alert(self, ids: Sequence[str]) -> None:
+        items = [n for n in (self.state.get(i) for i in ids) if n is not None and not n.is_read]
+        if items:
+            self.inbox_app.alert_new(items)
+
+    @work(group="resync", exclusive=True, exit_on_error=False)
+    async def _resync(self) -> None:
+        client = self.client
+        if client is None:
+            return
+        state = self.state
+        filters = state.filters
+        result = await resync(
+            client,
+            list(state.ids),
+            targets=filters.targets,
+            templates=filters.templates,
+            read_status=filters.read_status,
+        )
+        if state.filters != filters:
+            return
+        if not result.complete:
+            # Too much was missed to catch up page by page: start over.
+            self._load_first()
+            return
+        merged = state.merge_resync([*result.new, *result.refreshed], result.unread_count)
+        self.refresh_list()
+        if merged.added:
+            self._alert(merged.added)
+
+    # ----- actions: moving ------------------------------------------------------------------------
+
+    def action_next_unread(self) -> None:
+        """Highlight the next unread notification below."""
+        self._jump_unread(1)
+
+    def action_previous_unread(self) -> None:
+        """Highlight the previous unread notification above."""
+        self._jump_unread(-1)
+
+    def _jump_unread(self, step: int) -> None:
+        inbox = self.inbox
+        ids = inbox.ids
+        start = inbox.highlighted if inbox.highlighted is not None else -1
+        found = self.state.next_unread(ids, start, step)
+        if found is None:
+            more = " loaded" if step > 0 and self.state.has_more else ""
+            self.app.notify(f"No {'next' if step > 0 else 'previous'} unread notification{more}.", markup=False)
+            if step > 0:
+                self._request_more()
+            return
+        inbox.highlighted = found
+
+    # ----- actions: the highlighted notification --------------------------------------------------
+
+    def _current(self) -> InboxNotification | None:
+        notification = self.inbox.notification
+        if notification is None:
+            self.app.notify("No notification is highlighted.", severity="warning", markup=False)
+        return notification
+
+    def action_preview(self) -> None:
+        """Show the highlighted notification (beside the list, or full-screen in a narrow pane)."""
+        notification = self.inbox.notification
+        if notification is None:
+            return
+        if self.narrow:
+            self.app.push_screen(
+                PreviewScreen(
+                    notification,
+                    self.inbox_app.clock(),
+                    self._template_name(notification),
+                    open_action=self.action_open_action,
+                )
+            )
+            return
+        self.preview_open = not self.preview_open
+
+    def action_close(self) -> None:
+        """Esc: leave the search box, clear the search, or close the preview."""
+        search = self.query_one("#search", Input)
+        if search.display and (search.has_focus or self.state.search):
+            search.value = ""
+            search.display = False
+            self.state.search = ""
+            self.refresh_list()
+            self.inbox.focus()
+        elif self.preview_open:
+            self.preview_open = False
+
+    def action_toggle_read(self) -> None:
+        """Flip read/unread now; the server confirms, or the change is rolled back with a toast."""
+        notification = self._current()
+        if notification is None:
+            return
+        self._set_read(notification, not notification.is_read)
+
+    def _set_read(self, notification: InboxNotification, is_read: bool) -> None:
+        change = self.state.begin_set_read(notification.id, is_read, self.inbox_app.clock())
+        if change is None:
+            return
+        self._row_changed(change.id)
+        if self.client is None:
+            self.state.commit_read(change, InboxEvent(change.after, self.state.unread_count))
+            return
+        worker = self._send_read(change)
+        self.inbox_app.on_failure(worker, lambda _error: self._rollback_read(change))
+
+    @work(group="read", exit_on_error=False)
+    async def _send_read(self, change: ReadChange) -> None:
+        client = self.client
+        assert client is not None
+        # One request at a time per notification, so the server sees changes in the order they were made.
+        lock = self._read_locks.setdefault(change.id, asyncio.Lock())
+        async with lock:
+            event = await client.set_read(change.id, change.after.is_read)
+        self.state.commit_read(change, event)
+        self._row_changed(change.id)
+
+    def _rollback_read(self, change: ReadChange) -> None:
+        if self.state.rollback_read(change):
+            self._row_changed(change.id)
+
+    def _row_changed(self, nid: str) -> None:
+        notification = self.state.get(nid)
+        if notification is not None:
+            self.inbox.update_items([notification])
+        self._refresh_chrome()
+        if self.preview_open and self.inbox.notification is not None and self.inbox.notification.id == nid:
+            self._schedule_preview()
+
+    def action_open_action(self, number: int) -> None:
+        """Open action N (1-based) of the highlighted notification; opening also marks it read."""
+        notification = self._current()
+        if notification is None:
+            return
+        if not 1 <= number <= len(notification.actions):
+            count = len(notification.actions)
+            has = "no actions" if count == 0 else f"{count} action{'s' if count > 1 else ''}"
+            self.app.notify(f"This notification has {has}.", severity="warning", markup=False)
+            return
+        self.app.open_url(notification.actions[number - 1].url)
+        if not notification.is_read:
+            self._set_read(notification, True)
+
+    def action_copy_url(self) -> None:
+        """Copy the first action's URL to the clipboard (OSC 52)."""
+        notification = self._current()
+        if notification is None:
+            return
+        if not notification.actions:
+            self.app.notify("This notification has no URL to copy.", severity="warning", markup=False)
+            return
+        url = notification.actions[0].url
+        self.app.copy_to_clipboard(url)
+        self.app.notify(url, title="Copied", markup=False)
+
+    # ----- actions: the inbox ---------------------------------------------------------------------
+
+    def action_mark_all_read(self) -> None:
+        """Mark everything read, after a y/N question."""
+        count = self.state.unread_count
+        if count == 0 and not any(not self.state.by_id[i].is_read for i in self.state.ids):
+            self.app.notify("Nothing is unread.", markup=False)
+            return
+        noun = "notification" if count == 1 else "notifications"
+        self.app.push_screen(
+            ConfirmScreen(f"Mark all {count} unread {noun} as read?", "y = yes   n / Enter / Esc = no"),
+            self._mark_all_answer,
+        )
+
+    def _mark_all_answer(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        change = self.state.begin_mark_all(self.inbox_app.clock())
+        self.inbox.update_items(self.state.by_id[i] for i in change.stamped)
+        self._refresh_chrome()
+        if self.preview_open:
+            self._schedule_preview()
+        if self.client is None:
+            return
+        worker = self._send_mark_all()
+        self.inbox_app.on_failure(worker, lambda _error: self._rollback_mark_all(change))
+
+    @work(group="mark-all", exclusive=True, exit_on_error=False)
+    async def _send_mark_all(self) -> None:
+        client = self.client
+        assert client is not None
+        await client.mark_all_read()
+
+    def _rollback_mark_all(self, change: MarkAllChange) -> None:
+        restored = self.state.rollback_mark_all(change)
+        self.inbox.update_items(self.state.by_id[i] for i in restored)
+        self._refresh_chrome()
+
+    def action_search(self) -> None:
+        """Search the loaded notifications (title and content)."""
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.state.search = event.value
+        self.refresh_list()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_close()
+            return
+        self.inbox.focus()
+
+    def action_unread_only(self) -> None:
+        """Toggle between unread only and everything."""
+        filters = self.state.filters
+        status: ReadStatus = "all" if filters.read_status == "unread" else "unread"
+        self.apply_filters(Filters(read_status=status, templates=filters.templates, targets=filters.targets))
+
+    def action_filters(self) -> None:
+        """Pick read status, templates and targets."""
+        app = self.inbox_app
+        state = self.state
+        self.app.push_screen(
+            FilterScreen(
+                state.filters,
+                load_templates=app.load_templates if self.client is not None else None,
+                templates=app.templates,
+                targets=known_targets([state.by_id[i] for i in state.ids]),
+            ),
+            self._filters_chosen,
+        )
+
+    def _filters_chosen(self, filters: Filters | None) -> None:
+        if filters is not None:
+            self.apply_filters(filters)
+
+    def action_resync(self) -> None:
+        """Catch up with the server now (and reconnect at once if the watch is waiting to)."""
+        if self.client is None:
+            return
+        if not self.state.loaded or self._load_error is not None:
+            self._load_first()
+        else:
+            self._resync()
+        watcher = self._watcher
+        if watcher is not None:
+            watcher.retry_now()
+        elif self.inbox_app.watch_enabled:
+            self._watch()

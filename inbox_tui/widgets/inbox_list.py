@@ -1,0 +1,391 @@
+"""The notification list: an OptionList whose options carry inbox notifications.
+
+Rows have a fixed height, so the line bookkeeping OptionList keeps per option (and computes by rendering
+every option) is replaced by arithmetic: 10,000 rows cost nothing until they scroll into view. Rows are
+drawn straight from the notification at the current width, cached until the row, the width or the clock
+tick changes. New notifications are prepended without moving the highlight off the notification it was on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import ClassVar, overload
+
+from textual.binding import BindingType
+from textual.content import Content
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from inbox_tui.api.models import InboxNotification
+from inbox_tui.keymap import list_bindings
+from inbox_tui.widgets.render import clean_line, icon_glyph, relative_time, snippet
+
+ROW_HEIGHT = 2
+"""Lines per notification: title line, snippet line."""
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real time (tests and snapshots pass a fixed clock instead)."""
+    return datetime.now(UTC)
+
+
+class NotificationOption(Option):
+    """An option that carries one notification."""
+
+    def __init__(self, notification: InboxNotification) -> None:
+        super().__init__("", id=notification.id)
+        self.notification = notification
+        self._title: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The title as one clean line (computed once)."""
+        if self._title is None:
+            self._title = clean_line(self.notification.title) or "(no title)"
+        return self._title
+
+    def set_notification(self, notification: InboxNotification) -> None:
+        """Swap in a newer version of the same notification."""
+        if notification.title != self.notification.title:
+            self._title = None
+        self.notification = notification
+
+
+class _FixedLines(Sequence[tuple[int, int]]):
+    """OptionList's line table ((option index, line in option) per line) for fixed-height rows."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count * ROW_HEIGHT
+
+    @overload
+    def __getitem__(self, y: int) -> tuple[int, int]: ...
+    @overload
+    def __getitem__(self, y: slice) -> Sequence[tuple[int, int]]: ...
+    def __getitem__(self, y: int | slice) -> tuple[int, int] | Sequence[tuple[int, int]]:
+        if isinstance(y, slice):
+            return [self[i] for i in range(*y.indices(len(self)))]
+        if y < 0:
+            y += len(self)
+        if not 0 <= y < len(self):
+            raise IndexError(y)
+        return divmod(y, ROW_HEIGHT)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        for y in range(len(self)):
+            yield divmod(y, ROW_HEIGHT)
+
+
+class _FixedMap(dict[int, int]):
+    """OptionList's per-option height / first-line maps, computed instead of stored."""
+
+    def __init__(self, count: int, line_of: bool) -> None:
+        super().__init__()
+        self._count = count
+        self._line_of = line_of
+
+    def __getitem__(self, index: int) -> int:
+        if not 0 <= index < self._count:
+            raise KeyError(index)
+        return index * ROW_HEIGHT if self._line_of else ROW_HEIGHT
+
+    def __contains__(self, index: object) -> bool:
+        return isinstance(index, int) and 0 <= index < self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class InboxList(OptionList):
+    """The inbox: notifications newest first, two lines each."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list_bindings()
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "inbox-list--dot",
+        "inbox-list--icon",
+        "inbox-list--title",
+        "inbox-list--title-unread",
+        "inbox-list--snippet",
+        "inbox-list--time",
+        "inbox-list--time-unread",
+    }
+
+    DEFAULT_CSS = """
+    InboxList, InboxList:focus {
+        height: 1fr;
+        border: none;
+        padding: 0;
+        background-tint: transparent;
+        & > .option-list--option { padding: 0; }
+        & > .inbox-list--dot { color: $accent; text-style: bold; }
+        & > .inbox-list--icon { color: $text-muted; }
+        & > .inbox-list--title { color: $text-muted; }
+        & > .inbox-list--title-unread { color: $text; text-style: bold; }
+        & > .inbox-list--snippet { color: $text-muted; }
+        & > .inbox-list--time { color: $text-muted; }
+        & > .inbox-list--time-unread { color: $text-accent; }
+    }
+    """
+
+    class NewAbove(Message):
+        """How many arrivals sit above the viewport, unseen (0 once the top is in view)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._now = clock()
+        self._rows: dict[tuple[int, Style, int], list[Strip]] = {}
+        self.new_above = 0
+
+    # ----- OptionList's line bookkeeping, for fixed-height rows -----------------------------------
+
+    @property
+    def _lines(self) -> Sequence[tuple[int, int]]:
+        return _FixedLines(len(self._options))
+
+    @property
+    def _heights(self) -> dict[int, int]:
+        return _FixedMap(len(self._options), line_of=False)
+
+    @property
+    def _index_to_line(self) -> dict[int, int]:
+        return _FixedMap(len(self._options), line_of=True)
+
+    def _update_lines(self) -> None:
+        if not self.scrollable_content_region:
+            return
+        virtual_size = Size(self.scrollable_content_region.width, len(self._options) * ROW_HEIGHT)
+        if virtual_size != self.virtual_size:
+            self.virtual_size = virtual_size
+            self._scroll_update(virtual_size)
+
+    def _clear_caches(self) -> None:
+        self._rows.clear()
+        super()._clear_caches()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._options) * ROW_HEIGHT
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    # ----- drawing --------------------------------------------------------------------------------
+
+    def _get_option_render(self, option: Option, style: Style) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        key = (id(option), style, width)
+        strips = self._rows.get(key)
+        if strips is None:
+            assert isinstance(option, NotificationOption)
+            strips = self._draw(option, style, width)
+            if len(self._rows) > 512:
+                self._rows.clear()
+            self._rows[key] = strips
+        return strips
+
+    def _draw(self, option: NotificationOption, base: Style, width: int) -> list[Strip]:
+        notification = option.notification
+        unread = not notification.is_read
+        part = self._part_styles()
+        age = relative_time(notification.created_at, self._now)
+        # " ● ▣ title ...   age "
+        lead = 5
+        age_cells = max(4, len(age))
+        title_cells = max(1, width - lead - age_cells - 2)
+        title = Content(option.title).truncate(title_cells, ellipsis=True, pad=True)
+        title = title.stylize(part["title-unread" if unread else "title"])
+        line1 = Content.assemble(
+            " ",
+            ("●" if unread else " ", part["dot"]),
+            " ",
+            (icon_glyph(notification.icon), part["icon"]),
+            " ",
+            title,
+            " ",
+            (age.rjust(age_cells), part["time-unread" if unread else "time"]),
+            " ",
+        )
+        body = snippet(notification.content) or " "
+        line2 = Content.assemble(
+            " " * lead,
+            Content(body).truncate(max(1, width - lead - 1), ellipsis=True).stylize(part["snippet"]),
+        )
+        meta = {"option": self._option_to_index[option]}
+        strips = []
+        for line in (line1, line2):
+            line = line.truncate(width, pad=True)
+            segments = line.render_segments(base)
+            strips.append(Strip(segments, width).apply_meta(meta))
+        return strips
+
+    def _part_styles(self) -> dict[str, Style]:
+        return {
+            name: self.get_visual_style(f"inbox-list--{name}", partial=True)
+            for name in ("dot", "icon", "title", "title-unread", "snippet", "time", "time-unread")
+        }
+
+    def tick(self) -> None:
+        """Move relative times on (called every half minute)."""
+        self._now = self._clock()
+        self._rows.clear()
+        self.refresh()
+
+    # ----- content --------------------------------------------------------------------------------
+
+    @property
+    def notification(self) -> InboxNotification | None:
+        """The highlighted notification."""
+        option = self.highlighted_option
+        return option.notification if isinstance(option, NotificationOption) else None
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids in display order."""
+        return [option.id for option in self._options if option.id is not None]
+
+    def index_of(self, nid: str) -> int | None:
+        """Display index of a notification, or None."""
+        option = self._id_to_option.get(nid)
+        return None if option is None else self._option_to_index[option]
+
+    def show(self, notifications: Sequence[InboxNotification]) -> None:
+        """Show these notifications, keeping the highlight on the same one when it is still listed.
+
+        When the only change is new notifications on top, they are prepended (cheap, and the viewport stays
+        on what the user was reading when scrolled away from the top).
+        """
+        old = self._options
+        count = len(notifications) - len(old)
+        if (
+            old
+            and count > 0
+            and all(
+                option.notification.id == item.id  # type: ignore[attr-defined]
+                for option, item in zip(old, notifications[count:], strict=True)
+            )
+        ):
+            self._prepend(notifications[:count])
+            self.update_items(notifications[count:])
+            return
+        if count == 0 and all(option.id == item.id for option, item in zip(old, notifications, strict=True)):
+            self.update_items(notifications)
+            return
+        self._replace(notifications)
+
+    def _replace(self, notifications: Sequence[InboxNotification]) -> None:
+        keep = self.notification
+        keep_index = self.highlighted
+        scroll = self.scroll_y
+        options: list[Option] = [NotificationOption(n) for n in notifications]
+        self._rows.clear()
+        self._options = options
+        self._id_to_option = {n.id: option for n, option in zip(notifications, options, strict=True)}
+        self._option_to_index = {option: index for index, option in enumerate(options)}
+        self._mouse_hovering_over = None
+        self._update_lines()
+        self.refresh()
+        if not options:
+            self.set_reactive(OptionList.highlighted, None)
+            self.new_above = 0
+            self.post_message(self.NewAbove(0))
+            return
+        target = 0
+        if keep is not None:
+            found = self.index_of(keep.id)
+            if found is not None:
+                target = found
+            elif keep_index is not None:
+                target = min(keep_index, len(options) - 1)
+        self.scroll_y = scroll
+        self.highlighted = target
+        if keep is not None and self.notification is not None and self.notification.id == keep.id:
+            return
+        self.scroll_to_highlight()
+
+    def _prepend(self, notifications: Sequence[InboxNotification]) -> None:
+        count = len(notifications)
+        new = [NotificationOption(n) for n in notifications]
+        self._options[0:0] = new
+        for option in new:
+            self._id_to_option[option.notification.id] = option
+        self._option_to_index = {option: index for index, option in enumerate(self._options)}
+        self._rows.clear()
+        self._mouse_hovering_over = None
+        self._update_lines()
+        highlighted = self.highlighted
+        at_top = self.scroll_y == 0
+        if not at_top:
+            # Keep the rows the user is reading where they are.
+            self.scroll_y = self.scroll_y + count * ROW_HEIGHT
+        if highlighted is not None:
+            # The same notification stays highlighted; no OptionHighlighted, since nothing changed for it.
+            self.set_reactive(OptionList.highlighted, highlighted + count)
+            if at_top:
+                self._keep_highlight_visible()
+        self.refresh()
+        if self.scroll_y > 0:
+            self.new_above += count
+            self.post_message(self.NewAbove(self.new_above))
+
+    def _keep_highlight_visible(self) -> None:
+        highlighted = self.highlighted
+        if highlighted is None:
+            return
+        bottom = (highlighted + 1) * ROW_HEIGHT
+        height = self.scrollable_content_region.height
+        if bottom > self.scroll_y + height:
+            self.scroll_y = bottom - height
+
+    def update_items(self, notifications: Iterable[InboxNotification]) -> None:
+        """Repaint rows whose notification changed (read state, resync)."""
+        changed = False
+        for item in notifications:
+            option = self._id_to_option.get(item.id)
+            if isinstance(option, NotificationOption) and option.notification is not item:
+                if option.notification != item:
+                    changed = True
+                option.set_notification(item)
+        if changed:
+            self._rows.clear()
+            self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value == 0 and self.new_above:
+            self.new_above = 0
+            self.post_message(self.NewAbove(0))
+
+    # ----- movement -------------------------------------------------------------------------------
+
+    def action_half_page_down(self) -> None:
+        """Move down half a screen."""
+        self._move_by(max(1, self.scrollable_content_region.height // (2 * ROW_HEIGHT)))
+
+    def action_half_page_up(self) -> None:
+        """Move up half a screen."""
+        self._move_by(-max(1, self.scrollable_content_region.height // (2 * ROW_HEIGHT)))
+
+    def _move_by(self, rows: int) -> None:
+        if not self._options:
+            return
+        current = self.highlighted if self.highlighted is not None else 0
+        self.highlighted = max(0, min(len(self._options) - 1, current + rows))
+
+    def action_top(self) -> None:
+        """Jump to the newest notification."""
+        self.action_first()
+        self.scroll_to(y=0, animate=False, immediate=True)

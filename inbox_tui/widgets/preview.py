@@ -1,0 +1,93 @@
+"""The preview: title, when and what, the content as Markdown, and the actions numbered 1-9."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Markdown, Static
+
+from inbox_tui.api.models import InboxNotification
+from inbox_tui.widgets.render import clean_block, clean_line, relative_time_long
+
+
+def action_lines(notification: InboxNotification) -> Content:
+    """ "1 View workspace  https://..." per action; the first nine have keys."""
+    if not notification.actions:
+        return Content("No actions.").stylize(".notification-view--muted")
+    lines: list[Content] = []
+    for number, action in enumerate(notification.actions, 1):
+        key = str(number) if number <= 9 else " "
+        lines.append(
+            Content.assemble(
+                (f" {key} ", ".notification-view--key"),
+                " ",
+                (clean_line(action.label) or "(no label)", ".notification-view--label"),
+                "\n    ",
+                (clean_line(action.url), ".notification-view--muted"),
+            )
+        )
+    return Content("\n").join(lines)
+
+
+def meta_line(notification: InboxNotification, now: datetime, template_name: str = "") -> Content:
+    """When it came, whether it was read, and from which template."""
+    created = notification.created_at.astimezone()
+    parts = [f"{created:%Y-%m-%d %H:%M} ({relative_time_long(notification.created_at, now)})"]
+    parts.append("unread" if not notification.is_read else "read")
+    if template_name:
+        parts.append(clean_line(template_name))
+    return Content(" · ".join(parts)).stylize(".notification-view--muted")
+
+
+class NotificationView(VerticalScroll):
+    """One notification, in full."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "notification-view--muted",
+        "notification-view--key",
+        "notification-view--label",
+    }
+
+    DEFAULT_CSS = """
+    NotificationView {
+        padding: 0 1;
+        & > #preview-title { text-style: bold; }
+        & > #preview-meta { margin: 0 0 1 0; }
+        & > Markdown { margin: 0; padding: 0; background: transparent; }
+        & > #preview-actions-title { margin: 1 0 0 0; color: $text-muted; }
+        & > #preview-actions { margin: 0 0 1 0; }
+        & > .notification-view--muted { color: $text-muted; }
+        & > .notification-view--key { color: $text-accent; text-style: bold; }
+        & > .notification-view--label { text-style: bold; }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="preview-title", markup=False)
+        yield Static(id="preview-meta", markup=False)
+        yield Markdown(id="preview-body")
+        yield Static("Actions", id="preview-actions-title", markup=False)
+        yield Static(id="preview-actions", markup=False)
+
+    def show(self, notification: InboxNotification | None, now: datetime, template_name: str = "") -> None:
+        """Show a notification (None: nothing is highlighted)."""
+        title = self.query_one("#preview-title", Static)
+        meta = self.query_one("#preview-meta", Static)
+        body = self.query_one("#preview-body", Markdown)
+        actions = self.query_one("#preview-actions", Static)
+        if notification is None:
+            title.update(Content("Nothing selected"))
+            meta.update(Content(""))
+            body.update("")
+            actions.update(Content(""))
+            return
+        title.update(Content(clean_line(notification.title) or "(no title)"))
+        meta.update(meta_line(notification, now, template_name))
+        # Markdown text is parsed as markdown, never as Textual markup; controls are removed first.
+        body.update(clean_block(notification.content))
+        actions.update(action_lines(notification))
+        self.scroll_home(animate=False)

@@ -1,0 +1,154 @@
+"""Turning API text into safe, short terminal text: control characters, markdown snippets, glyphs, times.
+
+Everything the server sends is untrusted: it never goes through Textual markup, and control characters
+(escape sequences, bidi overrides) are removed before anything is drawn.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+from inbox_tui.api.models import ICON_ACCOUNT, ICON_OTHER, ICON_TEMPLATE, ICON_WORKSPACE
+
+# Glyphs for Coder's icon constants (the web UI uses lucide Laptop, User, LayoutTemplate, Info).
+# All single-cell, text-presentation characters.
+ICON_GLYPHS: dict[str, str] = {
+    ICON_WORKSPACE: "▣",
+    ICON_ACCOUNT: "☺",
+    ICON_TEMPLATE: "◈",
+    ICON_OTHER: "◇",
+    # Names used before Coder PR #17115 (spec §12).
+    "DEFAULT_WORKSPACE_ICON": "▣",
+    "DEFAULT_ACCOUNT_ICON": "☺",
+    "DEFAULT_TEMPLATE_ICON": "◈",
+    "DEFAULT_OTHER_ICON": "◇",
+}
+URL_ICON_GLYPH = "◎"
+UNKNOWN_ICON_GLYPH = "◇"
+
+_WHITESPACE = re.compile(r"\s+")
+# Format characters that reorder or hide text (bidi overrides and isolates, zero-width joiners stay).
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+
+
+def _strip_controls(text: str, keep: str) -> str:
+    if text.isprintable() and not any(ord(c) in _BIDI for c in text):
+        return text
+    out = []
+    for char in text:
+        if char in keep:
+            out.append(char)
+        elif unicodedata.category(char) == "Cc" or ord(char) in _BIDI:
+            # Tabs and line breaks in a one-line title become spaces; other controls vanish.
+            if char in "\t\n\r\v\f":
+                out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def clean_line(text: str) -> str:
+    """One line of display text: control characters removed, runs of whitespace collapsed."""
+    return _WHITESPACE.sub(" ", _strip_controls(text, keep="")).strip()
+
+
+def clean_block(text: str) -> str:
+    """Multi-line display text (markdown bodies): control characters removed, line breaks kept."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _strip_controls(text, keep="\n\t")
+
+
+_markdown = MarkdownIt("commonmark")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """The readable words of a markdown body on one line (no markers, links as their text)."""
+    parts: list[str] = []
+    for token in _markdown.parse(markdown):
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append(" ")
+        elif token.type in ("code_block", "fence"):
+            parts.append(f" {token.content} ")
+        elif token.nesting == -1 and token.block:
+            parts.append(" ")
+    return clean_line("".join(parts))
+
+
+@lru_cache(maxsize=4096)
+def snippet(markdown: str, limit: int = 240) -> str:
+    """A one-line preview of a notification body, markdown stripped."""
+    text = markdown_to_text(markdown[: limit * 4])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def icon_glyph(icon: str) -> str:
+    """One cell standing for the notification's icon; URL icons get a generic glyph."""
+    glyph = ICON_GLYPHS.get(icon)
+    if glyph is not None:
+        return glyph
+    if icon.startswith(("http://", "https://", "/")):
+        return URL_ICON_GLYPH
+    return UNKNOWN_ICON_GLYPH
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def relative_time(created: datetime, now: datetime) -> str:
+    """A short age for the list ("now", "5m", "3h", "2d", "3w", "Mar 4", "2024-03-04")."""
+    seconds = (now - created).total_seconds()
+    if seconds < 45:
+        return "now"
+    minutes = seconds / 60
+    if minutes < 59.5:
+        return f"{max(1, round(minutes))}m"
+    hours = minutes / 60
+    if hours < 23.5:
+        return f"{round(hours)}h"
+    days = hours / 24
+    if days < 6.5:
+        return f"{round(days)}d"
+    if days < 30:
+        return f"{round(days / 7)}w"
+    local = created.astimezone()
+    if local.year == now.astimezone().year or days < 300:
+        return f"{_MONTHS[local.month - 1]} {local.day}"
+    return local.strftime("%Y-%m-%d")
+
+
+def relative_time_long(created: datetime, now: datetime) -> str:
+    """A longer age for the preview, as the web inbox says it ("5 minutes ago")."""
+    seconds = (now - created).total_seconds()
+    if seconds < 45:
+        return "a few seconds ago"
+    minutes = round(seconds / 60)
+    if minutes < 2:
+        return "a minute ago"
+    if minutes < 45:
+        return f"{minutes} minutes ago"
+    hours = round(seconds / 3600)
+    if hours < 2:
+        return "an hour ago"
+    if hours < 22:
+        return f"{hours} hours ago"
+    days = round(seconds / 86400)
+    if days < 2:
+        return "a day ago"
+    if days < 26:
+        return f"{days} days ago"
+    months = round(days / 30.4)
+    if months < 2:
+        return "a month ago"
+    if days < 320:
+        return f"{months} months ago"
+    years = round(days / 365)
+    return "a year ago" if years < 2 else f"{years} years ago"

@@ -1,0 +1,61 @@
+"""Helpers for Pilot tests: waiting on conditions and on workers (never on the endless watch worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+from textual.worker import WorkerState
+
+from inbox_tui.api.client import CoderClient
+from inbox_tui.app import InboxApp
+from inbox_tui.screens.inbox import InboxScreen
+
+WAIT = 30.0  # generous: a slow CI box must not fail these; they assert outcomes, never speed
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str, limit: float = WAIT) -> None:
+    """Let the app run until `condition()` holds (checked between frames)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait for every finite worker (loads, read changes, resyncs) to finish; the watch runs forever."""
+    app = pilot.app
+    for _ in range(50):
+        busy = [w for w in app.workers if w.group != "watch" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not busy:
+            break
+        await app.workers.wait_for_complete(busy)
+        await pilot.pause()
+    await pilot.pause()
+
+
+def inbox_screen(app: InboxApp) -> InboxScreen:
+    """The inbox screen of a running app."""
+    screen = app.inbox_screen
+    assert screen is not None
+    return screen
+
+
+async def seed_custom(client: CoderClient, count: int, prefix: str = "Custom") -> None:
+    """Send `count` custom notifications to the client's own user and wait until all are delivered."""
+    before = (await client.list_inbox()).unread_count
+    for i in range(count):
+        await client.send_custom(f"{prefix} {i}", f"Message **{i}** of {prefix.lower()}")
+    await wait_delivered(client, before + count)
+
+
+async def wait_delivered(client: CoderClient, unread: int, limit: float = WAIT) -> None:
+    """Poll the list until the unread count reaches `unread` (delivery is asynchronous)."""
+    deadline = time.monotonic() + limit
+    while (await client.list_inbox()).unread_count < unread:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {unread} notifications delivered in {limit}s")
+        await asyncio.sleep(0.05)
