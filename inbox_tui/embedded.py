@@ -166,11 +166,13 @@ def find_running(demo: bool = False) -> RuntimeInfo | None:
     info = read_runtime(demo)
     if info is None:
         return None
-    if not pid_alive(info.pid) or not server_answers(info.url):
+    if not pid_alive(info.pid):
         # Stale (the inbox crashed or the machine rebooted): clear it so nobody trips over it again.
         with contextlib.suppress(OSError):
             info.path.unlink()
         return None
+    if not server_answers(info.url):
+        return None  # alive but not answering (busy, or the PID was reused): leave the file to its owner
     return info
 
 
@@ -242,8 +244,9 @@ def _run_cli(args: list[str], what: str) -> str:
 def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = None) -> str:
     """The local owner's token: read from `token_path`, else created (user and token) and saved 0600."""
     token = read_text(token_path)
-    if token:
+    if token and db_path.exists():
         return token
+    # No token yet, or a token for a database that is gone (its users went with it): make a new one.
     name = username or local_username()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -314,8 +317,12 @@ def start_embedded(*, demo: bool = False) -> EmbeddedServer:
         token_path = data_dir() / TOKEN_FILE
         log_path = state_dir() / LOG_FILE
     try:
-        token = ensure_local_owner(db_path, token_path)
-        process, url = start_server(db_path, demo=demo, log_path=log_path)
+        try:
+            token = ensure_local_owner(db_path, token_path)
+            process, url = start_server(db_path, demo=demo, log_path=log_path)
+        except OSError as exc:  # e.g. the data or state directory cannot be created
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise EmbeddedError(f"cannot start the embedded server: {exc.strerror or exc}{where}") from exc
     except BaseException:
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
