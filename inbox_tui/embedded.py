@@ -86,7 +86,7 @@ def pid_alive(pid: int) -> bool:
 def server_answers(url: str, timeout: float = 2.0) -> bool:
     """True if an API answers at `url` (`GET /api/v2/buildinfo`)."""
     try:
-        response = httpx.get(f"{url}/api/v2/buildinfo", timeout=timeout)
+        response = httpx.get(f"{url}/api/v2/buildinfo", timeout=timeout, trust_env=False)
     except httpx.HTTPError:
         return False
     return response.status_code == 200

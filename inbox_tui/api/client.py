@@ -8,6 +8,7 @@ templates endpoint, 304 means "unchanged" (success) for settings and template me
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -49,6 +50,17 @@ def normalize_url(url: str) -> str:
     if path.endswith("/api/v2"):
         path = path[: -len("/api/v2")]
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for http(s) URLs on localhost / 127.0.0.0/8 / ::1."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _uuid_list(values: Iterable[str]) -> str:
@@ -100,7 +112,14 @@ class CoderClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
+            # A proxy from the environment must not intercept the embedded server on 127.0.0.1.
+            trust_env=not self.is_loopback,
         )
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the deployment is on this machine (the embedded server, a local test server)."""
+        return is_loopback_url(self.url)
 
     async def __aenter__(self) -> CoderClient:
         return self

@@ -200,6 +200,7 @@ class InboxWatcher:
                 close_timeout=2.0,
                 max_size=4 * 1024 * 1024,
                 compression=None,
+                proxy=None if self.client.is_loopback else True,
             )
         except InvalidStatus as exc:
             response = exc.response

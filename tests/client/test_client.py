@@ -305,3 +305,32 @@ def test_watch_url() -> None:
     plain = CoderClient("http://127.0.0.1:3000", "t")
     assert plain.watch_url().startswith("ws://127.0.0.1:3000/")
     assert plain.auth_headers["Coder-Session-Token"] == "t"
+
+
+def test_loopback_detection() -> None:
+    from inbox_tui.api.client import is_loopback_url
+
+    assert is_loopback_url("http://127.0.0.1:3000")
+    assert is_loopback_url("http://localhost:1")
+    assert is_loopback_url("http://[::1]:8080")
+    assert not is_loopback_url("https://coder.example.com")
+    assert not is_loopback_url("http://10.0.0.1")
+
+
+async def test_environment_proxy_never_applies_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # a proxy that does not exist
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    from tests.client.test_watch import FakeCoder
+
+    fake = FakeCoder()
+    async with fake.running() as url:
+        # The watch endpoint answers the upgrade; a direct (unproxied) connection reaches it.
+        from inbox_tui.api.watch import Arrived, InboxWatcher
+
+        async with CoderClient(url, "t") as client:
+            assert not client._http.trust_env
+            watcher = InboxWatcher(client)
+            async for item in watcher:
+                if isinstance(item, Arrived):
+                    watcher.stop()
