@@ -184,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="A terminal inbox for Coder notifications. Run without a command to open the inbox.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            '  make build; inbox-tui send "Build done" "make build finished"\n'
+            "  inbox-tui list --unread\n"
+            "  inbox-tui watch --json | jq .notification.title\n"
+            "  inbox-tui login https://coder.example.com\n\n"
+            "connection: --url/--token, else CODER_URL/CODER_SESSION_TOKEN, else `inbox-tui login`,\n"
+            "else the Coder CLI's login, else a bundled server on 127.0.0.1 (docs/configuration.md)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _global_flags(parser, suppress=False)
