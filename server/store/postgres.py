@@ -567,65 +567,71 @@ class PostgresStore(Store):
         )
 
     # -- notification messages (the delivery queue) ------------------------------------------
+    # One statement for the whole batch (one round trip, atomic without BEGIN/COMMIT): the messages
+    # travel as one jsonb array, are inserted in their given order (so the first of two duplicates wins),
+    # skipped by Coder's preference rule, and dropped on a dedupe_hash that already exists.
     _ENQUEUE = (
         "INSERT INTO notification_messages (id, notification_template_id, user_id, method, status,"
         " status_reason, created_by, payload, targets, attempt_count, dedupe_hash, extra, created_at,"
         " updated_at, next_retry_after)"
-        " SELECT %(id)s, %(template)s, %(user)s, %(method)s::notification_method,"
-        " %(status)s::notification_message_status, %(reason)s, %(created_by)s, %(payload)s,"
-        " %(targets)s::uuid[], %(attempts)s, %(dedupe)s, %(extra)s, %(created_at)s, %(created_at)s,"
-        " %(retry)s"
+        " SELECT (d->>'id')::uuid, (d->>'template_id')::uuid, (d->>'user_id')::uuid,"
+        " (d->>'method')::notification_method, (d->>'status')::notification_message_status,"
+        " d->>'status_reason', d->>'created_by', d->'payload',"
+        " CASE WHEN jsonb_typeof(d->'targets') = 'array' THEN ARRAY("
+        "   SELECT t::uuid FROM jsonb_array_elements_text(d->'targets') WITH ORDINALITY AS x(t, n) ORDER BY n"
+        " ) END,"
+        " (d->>'attempt_count')::integer, d->>'dedupe_hash', d->'extra', (d->>'created_at')::timestamptz,"
+        " (d->>'created_at')::timestamptz, (d->>'next_retry_after')::timestamptz"
+        " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(d, ord)"
         " WHERE NOT "
-        + _DISABLED_FOR.format(user="%(user)s", template="%(template)s")
-        + " ON CONFLICT (dedupe_hash) DO NOTHING RETURNING id"
+        + _DISABLED_FOR.format(user="(d->>'user_id')::uuid", template="(d->>'template_id')::uuid")
+        + " ORDER BY ord"
+        " ON CONFLICT (dedupe_hash) DO NOTHING RETURNING id"
     )
 
     async def enqueue_messages(self, messages: Sequence[NotificationMessage]) -> list[uuid.UUID]:
-        """Insert messages in one transaction, skipping disabled templates and duplicates per message."""
+        """Insert messages atomically, skipping disabled templates and duplicates per message.
+
+        An unknown template id raises UnknownTemplateError and nothing is inserted (Coder fails on the
+        foreign key). Returns the inserted ids in the order given.
+        """
         if not messages:
             return []
-        params = [
+        batch = [
             {
-                "id": m.id,
-                "template": m.template_id,
-                "user": m.user_id,
+                "id": str(m.id),
+                "template_id": str(m.template_id),
+                "user_id": str(m.user_id),
                 "method": m.method.value,
                 "status": m.status.value,
-                "reason": m.status_reason,
+                "status_reason": m.status_reason,
                 "created_by": m.created_by,
-                "payload": Jsonb(m.payload),
-                "targets": _uuid_list(m.targets),
-                "attempts": m.attempt_count,
-                "dedupe": m.dedupe_hash,
-                "extra": Jsonb(m.extra),
-                "created_at": m.created_at,
-                "retry": m.next_retry_after,
+                "payload": m.payload,
+                "targets": None if m.targets is None else [str(t) for t in m.targets],
+                "attempt_count": m.attempt_count,
+                "dedupe_hash": m.dedupe_hash,
+                "extra": m.extra,
+                "created_at": m.created_at.isoformat(),
+                "next_retry_after": None if m.next_retry_after is None else m.next_retry_after.isoformat(),
             }
             for m in messages
         ]
-        template_ids = list(dict.fromkeys(m.template_id for m in messages))
-        inserted: list[uuid.UUID] = []
         try:
-            async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                # Coder fails the whole enqueue on the template foreign key; name the culprits.
-                await cur.execute(
-                    "SELECT u.t FROM unnest(%s::uuid[]) AS u(t)"
-                    " WHERE NOT EXISTS (SELECT 1 FROM notification_templates t WHERE t.id = u.t)",
-                    (template_ids,),
-                )
-                missing = [r[0] for r in await cur.fetchall()]
-                if missing:
-                    raise UnknownTemplateError(missing)
-                await cur.executemany(self._ENQUEUE, params, returning=True)
-                while True:
-                    row = await cur.fetchone()
-                    if row is not None:
-                        inserted.append(row[0])
-                    if not cur.nextset():
-                        break
+            rows = await self._fetchall(self._ENQUEUE, (json.dumps(batch),))
+        except pg_errors.ForeignKeyViolation as exc:
+            template_ids = list(dict.fromkeys(m.template_id for m in messages))
+            missing = await self._fetchall(
+                "SELECT u.t FROM unnest(%s::uuid[]) AS u(t)"
+                " WHERE NOT EXISTS (SELECT 1 FROM notification_templates t WHERE t.id = u.t)",
+                (template_ids,),
+            )
+            if missing:
+                raise UnknownTemplateError([r[0] for r in missing]) from None
+            raise StoreError(f"cannot enqueue notification messages: {exc}") from exc
         except psycopg.IntegrityError as exc:
             raise StoreError(f"cannot enqueue notification messages: {exc}") from exc
-        return inserted
+        inserted = {r[0] for r in rows}
+        return [m.id for m in messages if m.id in inserted]
 
     async def lease_messages(self, *, limit: int, lease_seconds: float, now: datetime) -> list[NotificationMessage]:
         """Lease due messages with FOR UPDATE SKIP LOCKED, so concurrent notifiers never share one.
@@ -669,17 +675,17 @@ class PostgresStore(Store):
         return leased
 
     async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
-        """Insert the inbox row and mark the message sent in one transaction."""
-        async with self._pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(self._INSERT_INBOX, self._inbox_params(notification))
-            inserted = cur.rowcount > 0
-            await conn.execute(
-                "UPDATE notification_messages SET status = 'sent', status_reason = '',"
-                " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL,"
-                " updated_at = now() WHERE id = %s",
-                (message_id,),
-            )
-        return inserted
+        """Insert the inbox row and mark the message sent: one statement, so atomic in one round trip."""
+        row = await self._fetchone(
+            f"WITH inserted AS ({self._INSERT_INBOX} RETURNING 1),"
+            " sent AS (UPDATE notification_messages SET status = 'sent', status_reason = '',"
+            " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL,"
+            " updated_at = now() WHERE id = %s RETURNING 1)"
+            " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM sent)",
+            (*self._inbox_params(notification), message_id),
+        )
+        # Marked sent either way: an existing row means an earlier attempt already delivered it.
+        return bool(row[0])
 
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""
