@@ -339,8 +339,15 @@ class Hub:
         watcher.close_code = code
         watcher.close_reason = reason
         if code == CLOSE_TRY_AGAIN_LATER:
+            # Worth a warning: a client that cannot keep up (or a producer outrunning the hub).
             self.evictions += 1
-            log.info("watcher %s of user %s closed: %s", watcher.id, watcher.user_id, reason)
+            log.warning(
+                "watch: evicted watcher %s of user %s with 1013 (%s, %d frames queued)",
+                watcher.id,
+                watcher.user_id,
+                reason,
+                watcher.queue.qsize(),
+            )
         self.unregister(watcher)
         closer = self.loop.create_task(self._send_close(watcher, code, reason), name=f"watch-close-{watcher.id}")
         self._closers.add(closer)

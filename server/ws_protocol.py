@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from typing import Any
 
 from uvicorn._types import ASGISendEvent
@@ -33,6 +34,9 @@ REASON_SHUTDOWN = "server shutting down"
 # How long a closed connection may wait for the client's closing handshake before it is aborted.
 CLOSE_TIMEOUT = 5.0
 SHUTDOWN_GRACE = 1.0
+# Kernel send buffer per watch socket (Linux doubles it). Frames are small; a backlog waits in the
+# watcher's bounded queue, where the hub can see it, not in the kernel.
+KERNEL_SEND_BUFFER = 64 * 1024
 
 
 class WatchWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -47,6 +51,15 @@ class WatchWebSocketProtocol(WebSocketsSansIOProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.close_timeout = CLOSE_TIMEOUT
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Cap the kernel send buffer, so a client that stops reading pins little kernel memory either."""
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                # Setting it also turns Linux's send-buffer autotuning off for this socket (up to 4 MiB).
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
 
     # -- handshake: offer the liveness extension -------------------------------------------------------
     def handle_connect(self, event: Request) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -65,15 +66,21 @@ class RawWatch:
         self.texts: list[str] = []
 
     @classmethod
-    async def connect(cls, url: str, headers: Mapping[str, str]) -> RawWatch:
-        """Handshake, then stop transmitting (pongs stay unsent)."""
+    async def connect(cls, url: str, headers: Mapping[str, str], *, rcvbuf: int | None = None) -> RawWatch:
+        """Handshake, then stop transmitting (pongs stay unsent). `rcvbuf` shrinks the kernel buffer."""
         protocol = ClientProtocol(parse_uri(url))
         request = protocol.connect()
         for name, value in headers.items():
             request.headers[name] = value
         protocol.send_request(request)
         parts = urlsplit(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            # Before connecting, so the advertised window stays small: a stalled reader fills up fast.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
         writer.write(b"".join(protocol.data_to_send()))
         await writer.drain()
         self = cls(reader, writer, protocol)
