@@ -17,12 +17,17 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
-import psycopg
-from psycopg import errors as pg_errors
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.types.json import Jsonb
+    from psycopg_pool import AsyncConnectionPool, PoolTimeout
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "PostgreSQL support needs the 'postgres' extra (psycopg 3 and psycopg_pool): pip install 'inbox-tui[postgres]'"
+    ) from exc
 
 from server.records import (
     ApiToken,
@@ -201,9 +206,15 @@ class PostgresStore(Store):
 
     @staticmethod
     def _connect_kwargs(dsn: str) -> dict[str, Any]:
+        try:
+            given = conninfo_to_dict(dsn)
+        except psycopg.ProgrammingError as exc:
+            raise StoreError(f"invalid PostgreSQL URL: {exc}") from None
         kwargs: dict[str, Any] = {"autocommit": True}
-        if "application_name" not in conninfo_to_dict(dsn):
+        if "application_name" not in given:
             kwargs["application_name"] = f"inbox-server {os.getpid()}"
+        if "connect_timeout" not in given:
+            kwargs["connect_timeout"] = 10
         return kwargs
 
     @staticmethod
@@ -214,6 +225,13 @@ class PostgresStore(Store):
     # -- lifecycle ---------------------------------------------------------------------------
     async def open(self) -> None:
         """Connect, migrate, seed the templates and start the listener connection."""
+        # One direct connection first, so an unreachable server, a wrong password or a missing database
+        # is reported as what it is rather than as a pool timeout.
+        try:
+            probe = await psycopg.AsyncConnection.connect(self.dsn, **self._connect_kwargs(self.dsn))
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
+        await probe.close()
         await self._pool.open(wait=True, timeout=30.0)
         try:
             await self._migrate()

@@ -13,9 +13,10 @@ import psycopg
 import pytest
 
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, InboxNotification, now_utc
+from server.store.base import StoreError
 from server.store.pg_pubsub import MAX_PAYLOAD_BYTES, channel_for, encode_event
 from server.store.postgres import PostgresStore
-from tests.pg import PgCluster, create_database, drop_database, pg_cluster  # noqa: F401  (fixture)
+from tests.pg import PgCluster, create_database, drop_database, free_port, pg_cluster, with_database  # noqa: F401
 from tests.server.store.test_store_contract import Recorder, make_user, message, notification
 
 pytestmark = pytest.mark.postgres
@@ -223,3 +224,17 @@ async def test_reads_survive_broken_pool_connections(pg_dsn: str) -> None:
         assert killed == 1 and row == (7,)
     finally:
         await store.close()
+
+
+async def test_unreachable_server_and_bad_url_are_reported_clearly(pg_dsn: str) -> None:
+    closed_port = PostgresStore(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres")
+    with pytest.raises(StoreError, match=r"cannot connect to PostgreSQL: .*127\.0\.0\.1"):
+        await closed_port.open()
+    missing_db = PostgresStore(with_database(pg_dsn, "no_such_database"))
+    with pytest.raises(StoreError, match=r'cannot connect to PostgreSQL: .*"no_such_database" does not exist'):
+        await missing_db.open()
+    with pytest.raises(StoreError, match='invalid PostgreSQL URL: invalid URI query parameter: "bogus"'):
+        PostgresStore("postgresql://postgres@127.0.0.1/postgres?bogus=1")
+    bad_port = PostgresStore("postgresql://postgres@127.0.0.1:notaport/postgres")
+    with pytest.raises(StoreError, match='invalid integer value "notaport"'):
+        await bad_port.open()
