@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import shutil
@@ -16,6 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -24,6 +26,7 @@ from server.config import SmtpConfig
 from server.notify.methods.base import DispatchError, RenderedMessage
 from server.notify.methods.smtp import SmtpMethod
 from server.notify.plaintext import plaintext_from_markdown
+from tests.live_server import LiveServer
 
 
 def free_port() -> int:
@@ -256,9 +259,7 @@ async def test_starttls_then_auth(certificate: tuple[Path, Path]) -> None:
             await SmtpMethod(config(port)).dispatch(message())
         # A self-signed certificate fails verification unless told to skip it.
         with pytest.raises(DispatchError):
-            await SmtpMethod(config(port, starttls=True, username="mailer", password="s3cret")).dispatch(
-                message()
-            )
+            await SmtpMethod(config(port, starttls=True, username="mailer", password="s3cret")).dispatch(message())
         await SmtpMethod(
             config(port, starttls=True, insecure_skip_verify=True, username="mailer", password="s3cret")
         ).dispatch(message())
@@ -279,3 +280,30 @@ async def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
         assert box.parsed()["Subject"] == "Workspace dev deleted & <3"
     finally:
         controller.stop()
+
+
+async def test_server_delivers_by_mail(mailbox: tuple[Mailbox, int], tmp_path: Path) -> None:
+    box, port = mailbox
+    server = LiveServer(
+        tmp_path / "server",
+        args=["--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-from", "coder@example.com"],
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url + "/api/v2", headers=server.headers()) as c:
+            me = (await c.get("/users/me")).json()
+            response = await c.post(
+                "/notifications/custom", json={"content": {"title": "**Deploy** done", "message": "All *green*."}}
+            )
+            assert response.status_code == 204
+        async with asyncio.timeout(30):
+            while not box.envelopes:  # noqa: ASYNC110 - the SMTP server runs in its own thread
+                await asyncio.sleep(0.05)
+    finally:
+        server.stop()
+
+    assert box.envelopes[0].rcpt_tos == [me["email"]]
+    mail = box.parsed()
+    assert mail["Subject"] == "Deploy done"
+    plain, page = (part.get_content() for part in mail.iter_parts())
+    assert "All green." in plain
+    assert "<em>green</em>" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -9,14 +10,17 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from server.config import WebhookConfig
 from server.notify.methods.base import DispatchError, RenderedMessage
 from server.notify.methods.webhook import WebhookMethod
 from server.notify.plaintext import plaintext_from_markdown
+from tests.live_server import LiveServer
 
 
 class Receiver:
@@ -107,9 +111,7 @@ async def test_payload_shaped_like_coder(receiver: Receiver) -> None:
     assert body["msg_id"] == "11111111-2222-3333-4444-555555555555"
     assert body["title"] == 'Workspace "bobby-workspace" deleted'
     assert body["title_markdown"] == 'Workspace "bobby-workspace" deleted'
-    assert (
-        body["body"] == 'Your workspace bobby-workspace was deleted.\n\nThe specified reason was "dormancy".'
-    )
+    assert body["body"] == 'Your workspace bobby-workspace was deleted.\n\nThe specified reason was "dormancy".'
     assert body["body_markdown"].startswith("Your workspace **bobby-workspace**")
     payload = body["payload"]
     assert list(payload) == [
@@ -153,9 +155,7 @@ async def test_null_targets_and_data(receiver: Receiver) -> None:
     assert payload["data"] is None
 
 
-@pytest.mark.parametrize(
-    ("status", "temporary"), [(500, True), (503, True), (429, True), (400, False), (404, False)]
-)
+@pytest.mark.parametrize(("status", "temporary"), [(500, True), (503, True), (429, True), (400, False), (404, False)])
 async def test_failure_statuses(receiver: Receiver, status: int, temporary: bool) -> None:
     receiver.statuses = [status]
     method = WebhookMethod(WebhookConfig(url=receiver.url))
@@ -205,3 +205,33 @@ async def test_receiver_that_never_answers_times_out() -> None:
         finally:
             await method.aclose()
     assert info.value.temporary is True
+
+
+async def test_server_retries_a_failing_receiver_until_it_succeeds(receiver: Receiver, tmp_path: Path) -> None:
+    receiver.statuses = [500, 503]  # fails twice, then accepts
+    server = LiveServer(
+        tmp_path / "server",
+        args=["--notifications-method", "webhook", "--webhook-url", receiver.url, "--retry-interval", "0.1"],
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url + "/api/v2", headers=server.headers()) as c:
+            response = await c.post(
+                "/notifications/custom", json={"content": {"title": "**Deploy** done", "message": "All green."}}
+            )
+            assert response.status_code == 204
+        async with asyncio.timeout(30):
+            while len(receiver.requests) < 3:  # noqa: ASYNC110 - the receiver runs in its own thread
+                await asyncio.sleep(0.05)
+    finally:
+        server.stop()
+
+    ids = {headers["x-message-id"] for headers, _ in receiver.requests}
+    assert len(ids) == 1, "the same message is retried"
+    body = json.loads(receiver.requests[-1][1])
+    assert body["msg_id"] == ids.pop()
+    assert body["title"] == "Deploy done"
+    assert body["title_markdown"] == "**Deploy** done"
+    assert body["body"] == "All green."
+    assert body["payload"]["notification_template_id"] == "39b1e189-c857-4b0c-877a-511144c18516"
+    assert body["payload"]["user_username"] == server.owner_username
+    assert body["payload"]["labels"] == {"custom_message": "All green.", "custom_title": "**Deploy** done"}
