@@ -26,6 +26,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
+from websockets.server import ServerProtocol
 
 LIVENESS_EXTENSION = "inbox.liveness"
 CLOSE_GOING_AWAY = 1001
@@ -37,6 +38,7 @@ SHUTDOWN_GRACE = 1.0
 # Kernel send buffer per watch socket (Linux doubles it). Frames are small; a backlog waits in the
 # watcher's bounded queue, where the hub can see it, not in the kernel.
 KERNEL_SEND_BUFFER = 64 * 1024
+CLIENT_MESSAGE_LIMIT = 4 * 1024
 
 
 class WatchWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -51,6 +53,9 @@ class WatchWebSocketProtocol(WebSocketsSansIOProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.close_timeout = CLOSE_TIMEOUT
+        # No permessage-deflate (frames are a few hundred bytes; zlib state costs ~40 KB per socket), and
+        # a small message limit: clients have nothing to send, so they cannot make the server buffer much.
+        self.conn = ServerProtocol(extensions=[], max_size=CLIENT_MESSAGE_LIMIT, logger=self.logger)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Cap the kernel send buffer, so a client that stops reading pins little kernel memory either."""
