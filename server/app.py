@@ -194,7 +194,7 @@ class InboxServer:
                 raise ApiError(405, "Method not allowed.", headers=[(b"allow", ", ".join(allowed).encode())])
             raise ApiError(404, MSG_ROUTE_NOT_FOUND)
         try:
-            user = await authenticate(ctx.store, request.headers, request.query_string)
+            user = await authenticate(ctx.store, request.headers, request.query_string, ctx.sessions)
         except ApiError:
             self._rate_limit(ctx, request, None)
             raise

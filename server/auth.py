@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import string
+import time
 import uuid
 from collections.abc import Iterable
 from http.cookies import CookieError, SimpleCookie
@@ -78,7 +79,41 @@ def token_from_request(headers: Iterable[tuple[bytes, bytes]], query_string: byt
     return ""
 
 
-async def authenticate(store: Store, headers: Iterable[tuple[bytes, bytes]], query_string: bytes) -> User:
+class SessionCache:
+    """Recently verified tokens, so a burst of requests does not read the token and user rows each time.
+
+    Entries live `ttl` seconds: a token revoked or a user deleted (possibly by another process) stops
+    working within that time. Only successful lookups are cached, so new tokens work at once.
+    """
+
+    def __init__(self, ttl: float = 1.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, ApiToken, User]] = {}
+
+    def get(self, key_id: str) -> tuple[ApiToken, User] | None:
+        """A still-fresh entry, or None."""
+        entry = self._entries.get(key_id)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            del self._entries[key_id]
+            return None
+        return entry[1], entry[2]
+
+    def put(self, token: ApiToken, user: User) -> None:
+        """Remember a verified token."""
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # crude but bounded; refilled by the next requests
+        self._entries[token.id] = (time.monotonic() + self.ttl, token, user)
+
+
+async def authenticate(
+    store: Store,
+    headers: Iterable[tuple[bytes, bytes]],
+    query_string: bytes,
+    cache: SessionCache | None = None,
+) -> User:
     """The user a request acts as, or a 401 ApiError with Coder's message and detail."""
     token = token_from_request(headers, query_string)
     if not token:
@@ -87,12 +122,20 @@ async def authenticate(store: Store, headers: Iterable[tuple[bytes, bytes]], que
         key_id, secret = split_token(token)
     except ValueError as exc:
         raise unauthorized(f"Invalid API key format: {exc}") from None
-    row = await store.get_api_token(key_id)
-    if row is None:
+    cached = cache.get(key_id) if cache is not None else None
+    if cached is not None:
+        row, user = cached
+        if not hmac.compare_digest(row.hashed_secret, hash_secret(secret)):
+            raise unauthorized("API key secret is invalid.")
+        return user
+    found = await store.get_api_token(key_id)
+    if found is None:
         raise unauthorized("API key is invalid.")
-    if not hmac.compare_digest(row.hashed_secret, hash_secret(secret)):
+    if not hmac.compare_digest(found.hashed_secret, hash_secret(secret)):
         raise unauthorized("API key secret is invalid.")
-    user = await store.get_user(row.user_id)
-    if user is None:
+    owner = await store.get_user(found.user_id)
+    if owner is None:
         raise unauthorized("API key is invalid.")
-    return user
+    if cache is not None:
+        cache.put(found, owner)
+    return owner

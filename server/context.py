@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from server.auth import SessionCache
 from server.config import ServerConfig
 from server.ratelimit import RateLimiter
 from server.store.base import Store
@@ -26,6 +27,7 @@ class AppContext:
     hub: Hub
     rate_limiter: RateLimiter | None = None
     deployment_id: str = ""
+    sessions: SessionCache = field(default_factory=SessionCache)
     extras: dict[str, object] = field(default_factory=dict)
 
     @property

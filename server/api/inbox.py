@@ -6,7 +6,7 @@ from server.api.common import field_of, path_uuid
 from server.api.wire import inbox_notification_json
 from server.context import AppContext
 from server.errors import not_found
-from server.http import Request, Response, empty_response, json_response
+from server.http import JSON_CONTENT_TYPE, Request, Response, empty_response, json_response
 from server.query import LIST_PARAMS, parse_inbox_query
 from server.records import User, now_utc
 
@@ -20,11 +20,9 @@ async def list_inbox_notifications(ctx: AppContext, req: Request, user: User) ->
         # Unknown or invisible cursors are silently ignored, as Coder does.
         if found is not None and (found.user_id == user.id or user.is_owner):
             before = found
-    rows = await ctx.store.list_inbox(user.id, query.filter, before=before)
-    unread = await ctx.store.count_unread(user.id)
-    return json_response(
-        {"notifications": [inbox_notification_json(n) for n in rows], "unread_count": unread}
-    )
+    page, unread = await ctx.store.inbox_page_json(user.id, query.filter, before=before)
+    body = b'{"notifications":' + page + b',"unread_count":' + str(unread).encode() + b"}\n"
+    return Response(200, body, [(b"content-type", JSON_CONTENT_TYPE)])
 
 
 async def mark_all_as_read(ctx: AppContext, req: Request, user: User) -> Response:

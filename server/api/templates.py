@@ -49,13 +49,12 @@ async def update_template_method(ctx: AppContext, req: Request, user: User) -> R
         raise ApiError(
             400,
             "Invalid request to update notification template method",
-            validations=[
-                ("method", f"{method!r} is not a valid method; {', '.join(valid)} are the available options")
-            ],
+            validations=[("method", f"{method!r} is not a valid method; {', '.join(valid)} are the available options")],
         )
     changed = await ctx.store.set_template_method(template_id, method)
     if changed is None:
         raise not_found()
     if not changed:
         return empty_response(304)
+    ctx.enqueuer.forget_templates()
     return json_response({"message": "Successfully updated notification template method."})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -65,10 +66,28 @@ def dedupe_hash(
 class Enqueuer:
     """Turns "notify user U of template T" into queued messages, then wakes the dispatcher."""
 
+    TEMPLATE_TTL_SECONDS = 1.0
+
     def __init__(self, config: ServerConfig, store: Store, wake: Callable[[], None]) -> None:
         self.config = config
         self.store = store
         self.wake = wake
+        self._templates: dict[uuid.UUID, tuple[float, NotificationTemplate | None]] = {}
+
+    def forget_templates(self) -> None:
+        """Drop cached templates (after an owner changed a template's method in this process)."""
+        self._templates.clear()
+
+    async def _template(self, template_id: uuid.UUID) -> NotificationTemplate | None:
+        # Templates change only when an owner routes one to a method; a second of staleness is fine
+        # and saves a read on every send.
+        now = time.monotonic()
+        cached = self._templates.get(template_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        template = await self.store.get_template(template_id)
+        self._templates[template_id] = (now + self.TEMPLATE_TTL_SECONDS, template)
+        return template
 
     def methods_for(self, template: NotificationTemplate) -> list[NotificationMethod]:
         """The template's method, else the default when it is configured; plus inbox unless excluded."""
@@ -100,7 +119,7 @@ class Enqueuer:
         targets: Sequence[uuid.UUID] | None,
     ) -> list[uuid.UUID]:
         """Queue one message per method; silently skipped ones (preferences, dedupe) are not returned."""
-        template = await self.store.get_template(template_id)
+        template = await self._template(template_id)
         if template is None:
             raise ApiError(400, "Unknown notification template.", f"template {template_id} does not exist")
         payload: dict[str, Any] = {

@@ -133,6 +133,25 @@ class Store(abc.ABC):
     ) -> list[InboxNotification]:
         """A user's notifications newest first, filtered, strictly older than `before` (by created_at, id)."""
 
+    async def inbox_page_json(
+        self,
+        user_id: uuid.UUID,
+        flt: InboxFilter,
+        *,
+        before: InboxNotification | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> tuple[bytes, int]:
+        """One list page as encoded wire JSON (an array of codersdk.InboxNotification) and the unread count.
+
+        The hot path of the list endpoint. This default encodes `list_inbox` rows in Python; a backend may
+        build the JSON in the database instead, held to the same bytes by tests.
+        """
+        from server.api.wire import inbox_notification_json
+        from server.errors import encode_json
+
+        rows = await self.list_inbox(user_id, flt, before=before, limit=limit)
+        return encode_json([inbox_notification_json(n) for n in rows]), await self.count_unread(user_id)
+
     @abc.abstractmethod
     async def count_unread(self, user_id: uuid.UUID) -> int:
         """The user's total unread count, ignoring every filter."""
@@ -142,9 +161,7 @@ class Store(abc.ABC):
         """One notification by id (any user), or None."""
 
     @abc.abstractmethod
-    async def set_read_at(
-        self, notification_id: uuid.UUID, read_at: datetime | None
-    ) -> InboxNotification | None:
+    async def set_read_at(self, notification_id: uuid.UUID, read_at: datetime | None) -> InboxNotification | None:
         """Set or clear read_at; returns the updated row, or None when unknown."""
 
     @abc.abstractmethod
@@ -197,9 +214,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def lease_messages(
-        self, *, limit: int, lease_seconds: float, now: datetime
-    ) -> list[NotificationMessage]:
+    async def lease_messages(self, *, limit: int, lease_seconds: float, now: datetime) -> list[NotificationMessage]:
         """Lease due messages for dispatch, so that only one notifier delivers each.
 
         Due: pending, or temporary_failure whose next_retry_after has passed, or leased with an expired
@@ -215,9 +230,7 @@ class Store(abc.ABC):
         """Mark an out-of-band (smtp/webhook) message delivered."""
 
     @abc.abstractmethod
-    async def mark_message_failed(
-        self, message_id: uuid.UUID, reason: str, *, retry_after: datetime | None
-    ) -> None:
+    async def mark_message_failed(self, message_id: uuid.UUID, reason: str, *, retry_after: datetime | None) -> None:
         """Record a failed attempt: retried after `retry_after`, or a permanent failure when None."""
 
     @abc.abstractmethod

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from server.errors import go_escape
 from server.records import (
     ApiToken,
     InboxFilter,
@@ -53,6 +54,7 @@ from server.store.base import (
     UnknownTemplateError,
 )
 from server.store.local_pubsub import LocalPubsub
+from server.store.sqlite_wire import INBOX_WIRE_JSON, read_at_wire, wire_parts
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,7 @@ def _inbox(row: Sequence[Any]) -> InboxNotification:
 
 
 def _inbox_params(n: InboxNotification) -> tuple[Any, ...]:
+    head, tail = wire_parts(n)
     return (
         n.id.bytes,
         n.user_id.bytes,
@@ -158,6 +161,9 @@ def _inbox_params(n: InboxNotification) -> tuple[Any, ...]:
         json.dumps(list(n.actions)),
         _opt_us(n.read_at),
         to_us(n.created_at),
+        head,
+        tail,
+        read_at_wire(n.read_at),
     )
 
 
@@ -196,7 +202,8 @@ def _message(row: Sequence[Any]) -> NotificationMessage:
 
 # -- SQL ----------------------------------------------------------------------------------------------
 SQL_INSERT_INBOX: Final = (
-    f"INSERT INTO inbox_notifications ({INBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+    f"INSERT INTO inbox_notifications ({INBOX_COLS}, wire_head, wire_tail, read_at_wire)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 )
 
 # Coder's inhibit_enqueue_if_disabled trigger as one INSERT ... SELECT: nothing is inserted when the user
@@ -690,6 +697,32 @@ class SqliteStore(Store):
 
         return await self.run_read(job)
 
+    async def inbox_page_json(
+        self,
+        user_id: uuid.UUID,
+        flt: InboxFilter,
+        *,
+        before: InboxNotification | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> tuple[bytes, int]:
+        """The list page rendered to wire JSON by SQLite, and the unread count, in one reader hop."""
+        sql = _list_sql(len(flt.targets), len(flt.templates), flt.read_status, before is not None).replace(
+            f"SELECT {INBOX_COLS} FROM", f"SELECT {INBOX_WIRE_JSON} FROM", 1
+        )
+        params: list[Any] = [user_id.bytes]
+        if before is not None:
+            params += [to_us(before.created_at), before.id.bytes]
+        params += [t.bytes for t in flt.templates]
+        params += [f'"{t}"' for t in flt.targets]
+        params.append(limit if limit > 0 else PAGE_SIZE)
+
+        def job(conn: sqlite3.Connection) -> tuple[bytes, int]:
+            items = [row[0] for row in conn.execute(sql, params).fetchall()]
+            count = conn.execute("SELECT n FROM inbox_unread_counts WHERE user_id = ?", (user_id.bytes,)).fetchone()
+            return go_escape(("[" + ",".join(items) + "]").encode()), 0 if count is None else int(count[0])
+
+        return await self.run_read(job)
+
     async def count_unread(self, user_id: uuid.UUID) -> int:
         """The user's total unread count (kept by triggers in inbox_unread_counts)."""
 
@@ -715,8 +748,8 @@ class SqliteStore(Store):
 
         def job(conn: sqlite3.Connection) -> InboxNotification | None:
             rows = conn.execute(
-                f"UPDATE inbox_notifications SET read_at = ? WHERE id = ? RETURNING {INBOX_COLS}",
-                (_opt_us(read_at), notification_id.bytes),
+                f"UPDATE inbox_notifications SET read_at = ?, read_at_wire = ? WHERE id = ? RETURNING {INBOX_COLS}",
+                (_opt_us(read_at), read_at_wire(read_at), notification_id.bytes),
             ).fetchall()
             return _inbox(rows[0]) if rows else None
 
@@ -728,9 +761,9 @@ class SqliteStore(Store):
         def job(conn: sqlite3.Connection) -> int:
             # INDEXED BY: without statistics the planner would walk all of the user's rows.
             return conn.execute(
-                "UPDATE inbox_notifications INDEXED BY inbox_notifications_unread SET read_at = ?"
+                "UPDATE inbox_notifications INDEXED BY inbox_notifications_unread SET read_at = ?, read_at_wire = ?"
                 " WHERE user_id = ? AND read_at IS NULL",
-                (to_us(read_at), user_id.bytes),
+                (to_us(read_at), read_at_wire(read_at), user_id.bytes),
             ).rowcount
 
         return await self.run_write(job)

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from tests.live_server import LiveServer
-from tests.server.helpers import API, client
+from tests.server.helpers import API, client, wait_for
 
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
 
@@ -26,9 +26,7 @@ async def test_missing_and_malformed_tokens(shared_server: LiveServer) -> None:
         key_id = shared_server.owner_token.split("-")[0]
         wrong = await c.get("/notifications/inbox", headers={"Coder-Session-Token": f"{key_id}-{'x' * 22}"})
         assert wrong.status_code == 401 and wrong.json()["detail"] == "API key secret is invalid."
-        unknown = await c.get(
-            "/notifications/inbox", headers={"Coder-Session-Token": f"{'a' * 10}-{'x' * 22}"}
-        )
+        unknown = await c.get("/notifications/inbox", headers={"Coder-Session-Token": f"{'a' * 10}-{'x' * 22}"})
         assert unknown.status_code == 401 and unknown.json()["detail"] == "API key is invalid."
 
 
@@ -37,19 +35,25 @@ async def test_every_token_location(shared_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=shared_server.url + API) as c:
         assert (await c.get("/users/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
         assert (await c.get("/users/me", headers={"Coder-Session-Token": token})).status_code == 200
-        assert (
-            await c.get("/users/me", headers={"Cookie": f"coder_session_token={token}"})
-        ).status_code == 200
+        assert (await c.get("/users/me", headers={"Cookie": f"coder_session_token={token}"})).status_code == 200
         assert (await c.get("/users/me", params={"coder_session_token": token})).status_code == 200
         assert (await c.get("/users/me", params={"access_token": token})).status_code == 200
 
 
-async def test_revoked_token_is_refused(live_server: LiveServer) -> None:
+async def test_revoked_token_is_refused_within_the_session_cache_ttl(live_server: LiveServer) -> None:
     token = live_server.create_token(live_server.member_username)
     async with client(live_server, token) as c:
         assert (await c.get("/users/me")).status_code == 200
         assert live_server.cli("tokens", "revoke", token).returncode == 0
-        assert (await c.get("/users/me")).status_code == 401
+
+        async def refused() -> bool:
+            return (await c.get("/users/me")).status_code == 401
+
+        # Verified sessions are cached for one second (server.auth.SessionCache).
+        await wait_for(refused, within=3)
+        # Other tokens of the same user keep working.
+    async with client(live_server, live_server.member_token) as c:
+        assert (await c.get("/users/me")).status_code == 200
 
 
 async def test_users_me_and_buildinfo(shared_server: LiveServer) -> None:
@@ -101,17 +105,13 @@ async def test_rate_limit(tmp_path: Path) -> None:
             assert codes == [200] * 5
             limited = await c.get("/notifications/settings")
             assert limited.status_code == 429
-            assert limited.json() == {
-                "message": "You've been rate limited for sending more than 5 requests in 1m0s."
-            }
+            assert limited.json() == {"message": "You've been rate limited for sending more than 5 requests in 1m0s."}
             assert int(limited.headers["retry-after"]) >= 1
             # Limits are per endpoint: another endpoint still answers.
             assert (await c.get("/notifications/dispatch-methods")).status_code == 200
         async with client(server) as owner:
             for _ in range(7):
-                response = await owner.get(
-                    "/notifications/settings", headers={"X-Coder-Bypass-Ratelimit": "true"}
-                )
+                response = await owner.get("/notifications/settings", headers={"X-Coder-Bypass-Ratelimit": "true"})
                 assert response.status_code == 200
     finally:
         server.stop()
