@@ -85,8 +85,7 @@ def main() -> None:
         "| | p50 (1 conn) | p99 (1 conn) | req/s (32 conns) |",
         "|---|---|---|---|",
         f"| inbox-server | {ours_lat.p50:.2f} ms | {ours_lat.p99:.2f} ms | {ours_tp.rps:,.0f} |",
-        f"| bare uvicorn, fixed body (floor) | {bare_lat.p50:.2f} ms | {bare_lat.p99:.2f} ms "
-        f"| {bare_tp.rps:,.0f} |",
+        f"| bare uvicorn, fixed body (floor) | {bare_lat.p50:.2f} ms | {bare_lat.p99:.2f} ms | {bare_tp.rps:,.0f} |",
         "",
         f"Throughput ratio {ratio:.2f}x of the floor (goal >= 0.25x); p50 goal <= 2 ms.",
         "Command: `.venv/bin/python -m benchmarks.api_list`",

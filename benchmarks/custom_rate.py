@@ -42,9 +42,7 @@ def main() -> None:
             url = server.url + "/api/v2/notifications/custom"
             inbox = server.url + "/api/v2/notifications/inbox"
             started = time.monotonic()
-            ours = wrk(
-                url, connections=args.connections, seconds=args.seconds, headers=headers, script=POST_SCRIPT
-            )
+            ours = wrk(url, connections=args.connections, seconds=args.seconds, headers=headers, script=POST_SCRIPT)
             accepted = ours.requests - ours.non_2xx
             # Wait until every accepted notification is in the inbox: the end-to-end rate.
             while True:

@@ -52,10 +52,7 @@ class RateLimiter:
     @property
     def message(self) -> str:
         """Coder's 429 message."""
-        return (
-            f"You've been rate limited for sending more than {self.limit} requests in "
-            f"{_window_text(self.window)}."
-        )
+        return f"You've been rate limited for sending more than {self.limit} requests in {_window_text(self.window)}."
 
     def hit(self, key: str, now: float | None = None) -> Decision:
         """Count one request for `key` and say whether it may proceed."""

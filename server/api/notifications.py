@@ -44,9 +44,7 @@ def validate_custom(body: dict[str, Any]) -> tuple[str, str]:
     title = field_of(content, "title", str, "CustomNotificationRequest.content", "")
     message = field_of(content, "message", str, "CustomNotificationRequest.content", "")
     if not title.strip() or not message.strip():
-        raise ApiError(
-            400, "Invalid request body", "provide a non-empty 'content.title' and 'content.message'"
-        )
+        raise ApiError(400, "Invalid request body", "provide a non-empty 'content.title' and 'content.message'")
     if len(title.encode()) > MAX_TITLE_BYTES:
         raise ApiError(400, "Invalid request body", "'content.title' must be less than 120 characters")
     if len(message.encode()) > MAX_MESSAGE_BYTES:

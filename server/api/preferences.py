@@ -56,8 +56,7 @@ async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response
                 400,
                 "Invalid notification template ID.",
                 validations=[
-                    ("template_disabled_map", f"notification template {tid} does not exist")
-                    for tid in exc.template_ids
+                    ("template_disabled_map", f"notification template {tid} does not exist") for tid in exc.template_ids
                 ],
             ) from None
     return json_response(preferences_json(await ctx.store.get_preferences(target.id)))

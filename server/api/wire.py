@@ -53,9 +53,7 @@ def preferences_json(rows: list[NotificationPreference]) -> list[dict[str, Any]]
     """[codersdk.NotificationPreference], or null when there are none (a nil Go slice)."""
     if not rows:
         return None
-    return [
-        {"id": str(p.template_id), "disabled": p.disabled, "updated_at": go_time(p.updated_at)} for p in rows
-    ]
+    return [{"id": str(p.template_id), "disabled": p.disabled, "updated_at": go_time(p.updated_at)} for p in rows]
 
 
 _ROLE_DISPLAY = {"owner": "Owner", "member": "Member"}
@@ -74,8 +72,6 @@ def user_json(u: User) -> dict[str, Any]:
         "status": u.status,
         "login_type": "none" if u.is_system else "password",
         "organization_ids": [],
-        "roles": [
-            {"name": r, "display_name": _ROLE_DISPLAY.get(r, r.title())} for r in u.roles if r != "member"
-        ],
+        "roles": [{"name": r, "display_name": _ROLE_DISPLAY.get(r, r.title())} for r in u.roles if r != "member"],
         "is_system": u.is_system,
     }

@@ -111,9 +111,7 @@ class Dispatcher:
                 templates[message.template_id] = await self.store.get_template(message.template_id)
             template = templates[message.template_id]
             if template is None:
-                await self.store.mark_message_failed(
-                    message.id, "template no longer exists", retry_after=None
-                )
+                await self.store.mark_message_failed(message.id, "template no longer exists", retry_after=None)
                 continue
             try:
                 rendered = self.render(message, template)
@@ -209,7 +207,5 @@ class Dispatcher:
             await self.store.mark_message_failed(message.id, reason, retry_after=None)
             return
         delay = self.config.retry_interval * (2 ** (attempts - 1))
-        await self.store.mark_message_failed(
-            message.id, reason, retry_after=now_utc() + timedelta(seconds=delay)
-        )
+        await self.store.mark_message_failed(message.id, reason, retry_after=now_utc() + timedelta(seconds=delay))
         asyncio.get_running_loop().call_later(delay, self.wake)

@@ -54,9 +54,7 @@ async def test_custom_notification_is_delivered_verbatim(live_server: LiveServer
     title = "Build **done** <ok> & {{ .Labels.x }}"
     message = "# Report\n\n- 3 passed\n- [logs](https://ci.example.com/1)"
     async with client(live_server, live_server.member_token) as c:
-        response = await c.post(
-            "/notifications/custom", json={"content": {"title": title, "message": message}}
-        )
+        response = await c.post("/notifications/custom", json={"content": {"title": title, "message": message}})
     assert response.status_code == 204
     (item,) = await _arrived(live_server, live_server.member_token, 1)
     member = await user_id(live_server, live_server.member_token)
@@ -120,9 +118,7 @@ async def test_identical_custom_content_in_one_minute_is_deduplicated(live_serve
         ),
     ],
 )
-async def test_custom_validation(
-    live_server: LiveServer, body: dict[str, Any], status: int, expected: Any
-) -> None:
+async def test_custom_validation(live_server: LiveServer, body: dict[str, Any], status: int, expected: Any) -> None:
     async with client(live_server, live_server.member_token) as c:
         response = await c.post("/notifications/custom", json=body)
     assert response.status_code == status
@@ -131,14 +127,10 @@ async def test_custom_validation(
 
 async def test_custom_limits_are_inclusive_and_bad_json_is_refused(live_server: LiveServer) -> None:
     async with client(live_server, live_server.member_token) as c:
-        ok = await c.post(
-            "/notifications/custom", json={"content": {"title": "t" * 120, "message": "m" * 2000}}
-        )
+        ok = await c.post("/notifications/custom", json={"content": {"title": "t" * 120, "message": "m" * 2000}})
         assert ok.status_code == 204
         malformed = await c.post("/notifications/custom", content=b'{"content": ')
-        assert (
-            malformed.status_code == 400 and malformed.json()["message"] == "Request body must be valid JSON."
-        )
+        assert malformed.status_code == 400 and malformed.json()["message"] == "Request body must be valid JSON."
         wrong = await c.post("/notifications/custom", json={"content": {"title": 5, "message": "m"}})
         assert wrong.status_code == 400 and "cannot unmarshal number" in wrong.json()["detail"]
     await _arrived(live_server, live_server.member_token, 1)
@@ -161,9 +153,7 @@ async def test_preferences_crud_and_authorization(live_server: LiveServer) -> No
     async with client(live_server, live_server.member_token) as c:
         fresh = await c.get("/users/me/notifications/preferences")
         assert fresh.status_code == 200 and fresh.json() is None
-        added = await c.put(
-            "/users/me/notifications/preferences", json={"template_disabled_map": {WS_DELETED: True}}
-        )
+        added = await c.put("/users/me/notifications/preferences", json={"template_disabled_map": {WS_DELETED: True}})
         assert added.status_code == 200
         (row,) = added.json()
         assert row["id"] == WS_DELETED and row["disabled"] is True and row["updated_at"].endswith("Z")
@@ -179,9 +169,7 @@ async def test_preferences_crud_and_authorization(live_server: LiveServer) -> No
         assert len(noop.json()) == 2
         assert (await c.get("/users/other/notifications/preferences")).status_code == 404
         assert (await c.get("/users/nobody/notifications/preferences")).status_code == 404
-        bad_key = await c.put(
-            "/users/me/notifications/preferences", json={"template_disabled_map": {"x": True}}
-        )
+        bad_key = await c.put("/users/me/notifications/preferences", json={"template_disabled_map": {"x": True}})
         assert bad_key.status_code == 400
         assert bad_key.json() == {
             "message": "Unable to parse notification template UUID.",
@@ -233,9 +221,7 @@ async def test_default_off_template_needs_an_explicit_opt_in(live_server: LiveSe
     await asyncio.sleep(1.5)
     assert (await inbox(live_server, live_server.member_token))["notifications"] == []
     async with client(live_server, live_server.member_token) as c:
-        await c.put(
-            "/users/me/notifications/preferences", json={"template_disabled_map": {WS_CREATED: False}}
-        )
+        await c.put("/users/me/notifications/preferences", json={"template_disabled_map": {WS_CREATED: False}})
     notify()
     (item,) = await _arrived(live_server, live_server.member_token, 1)
     assert item["template_id"] == WS_CREATED
@@ -245,9 +231,7 @@ async def test_paused_notifier_keeps_messages_until_resumed(live_server: LiveSer
     async with client(live_server) as owner:
         assert (await owner.put("/notifications/settings", json={"notifier_paused": True})).status_code == 200
         async with client(live_server, live_server.member_token) as c:
-            response = await c.post(
-                "/notifications/custom", json={"content": {"title": "held", "message": "m"}}
-            )
+            response = await c.post("/notifications/custom", json={"content": {"title": "held", "message": "m"}})
             assert response.status_code == 204
             await asyncio.sleep(1.5)
             assert (await c.get("/notifications/inbox")).json()["notifications"] == []

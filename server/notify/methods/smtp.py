@@ -97,9 +97,7 @@ def _classify(exc: BaseException) -> DispatchError:
         return DispatchError(f"recipient refused: {exc.recipients}", temporary=temporary)
     if isinstance(exc, smtplib.SMTPResponseException):
         # 4xx replies are transient by definition (RFC 5321 4.2.1); 5xx will fail the same way again.
-        reason = (
-            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        )
+        reason = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
         return DispatchError(f"smtp {exc.smtp_code}: {reason}", temporary=400 <= exc.smtp_code < 500)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return DispatchError(f"smtp: {exc}", temporary=False)
