@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
@@ -18,18 +19,17 @@ from urllib.parse import urlsplit
 
 from textual.app import App
 from textual.binding import BindingType
+from textual.command import Provider
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from inbox_tui.alerts import Alert, AlertSettings, escape_sequence, run_command, summarize
+from inbox_tui.alerts import Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
-from inbox_tui.api.models import InboxNotification, NotificationTemplate
+from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
 from inbox_tui.keymap import bindings, parse_keys
-from inbox_tui.screens.help import HelpScreen
 from inbox_tui.screens.inbox import InboxScreen
-from inbox_tui.screens.palette import InboxCommands
-from inbox_tui.state import InboxState
+from inbox_tui.state import Filters, InboxState
 from inbox_tui.widgets.header import Link
 from inbox_tui.widgets.inbox_list import Clock, system_clock
 
@@ -60,6 +60,12 @@ QUIET_GROUPS = {"template-names"}
 _CONSOLE_BROWSERS = {"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"}
 
 
+def _inbox_commands() -> type[Provider]:
+    from inbox_tui.screens.palette import InboxCommands
+
+    return InboxCommands
+
+
 class ConnectionLike(Protocol):
     """What run_app needs from inbox_tui.connection.Connection."""
 
@@ -71,10 +77,10 @@ class ConnectionLike(Protocol):
 class InboxApp(App[None]):
     """inbox-tui."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "inbox-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
-    COMMANDS = App.COMMANDS | {InboxCommands}
+    COMMANDS = App.COMMANDS | {lambda: _inbox_commands()}
 
     def __init__(
         self,
@@ -117,6 +123,8 @@ class InboxApp(App[None]):
         self.alerts: list[Alert] = []
         self._terminal_write = terminal_write
         self._failure_hooks: dict[Worker[Any], Callable[[BaseException], None]] = {}
+        self._prefetch: tuple[Filters, asyncio.Future[InboxPage]] | None = None
+        self._names_requested = False
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen()
@@ -130,7 +138,34 @@ class InboxApp(App[None]):
                 timeout=10,
                 markup=False,
             )
-        if self.client is not None:
+
+    def on_load(self) -> None:
+        # Ask for the first page before the screen is even built: the request overlaps with composing.
+        if self.client is not None and not self.state.loaded:
+            filters = self.state.filters
+            self._prefetch = (
+                filters,
+                asyncio.ensure_future(
+                    self.client.list_inbox(
+                        targets=filters.targets, templates=filters.templates, read_status=filters.read_status
+                    )
+                ),
+            )
+
+    def take_prefetched_page(self, filters: Filters) -> asyncio.Future[InboxPage] | None:
+        """The first page requested at start-up, if it was for these filters (once)."""
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is None:
+            return None
+        if prefetch[0] != filters:
+            prefetch[1].cancel()
+            return None
+        return prefetch[1]
+
+    def first_page_shown(self) -> None:
+        """Called once the inbox has painted its first page: now fetch what can wait (template names)."""
+        if self.client is not None and self.templates is None and not self._names_requested:
+            self._names_requested = True
             self.run_worker(self.load_templates(), group="template-names", exit_on_error=False)
 
     async def on_unmount(self) -> None:
@@ -205,6 +240,8 @@ class InboxApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key in force."""
+        from inbox_tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.keymap_overrides))
 
@@ -271,6 +308,8 @@ class InboxApp(App[None]):
         """New notifications arrived: alert if the terminal is not focused (one alert per batch)."""
         if self.app_focus or self.alert_settings.mode == "off":
             return
+        from inbox_tui.alerts import escape_sequence, run_command, summarize
+
         alert = summarize(notifications)
         if alert is None:
             return

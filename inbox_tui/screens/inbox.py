@@ -20,24 +20,25 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import InboxEvent, InboxNotification
-from inbox_tui.api.resync import resync
-from inbox_tui.api.watch import Arrived, ConnectionState, InboxWatcher, StateChanged
 from inbox_tui.keymap import bindings, display_keys, effective_keys
-from inbox_tui.screens.confirm import ConfirmScreen
-from inbox_tui.screens.filters import FilterScreen, known_targets
-from inbox_tui.screens.preview import PreviewScreen
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
-from inbox_tui.widgets.preview import NotificationView
 
 if TYPE_CHECKING:
+    from textual.widgets import Input
+
+    from inbox_tui.api.watch import InboxWatcher, StateChanged
     from inbox_tui.app import InboxApp
+    from inbox_tui.widgets.preview import NotificationView
+
+# The watch (websockets), the preview (Textual's Markdown) and the modal screens are imported when first
+# used, not before the first paint: start-up time is a goal of its own.
 
 # Arrivals are gathered for this long and shown in one repaint, so a burst never floods the event loop.
 ARRIVAL_BATCH_SECONDS = 0.05
@@ -73,6 +74,8 @@ class InboxScreen(Screen[None]):
         self._watcher: InboxWatcher | None = None
         self._load_error: str | None = None
         self._loading = False
+        self._preview: NotificationView | None = None
+        self._search: Input | None = None
 
     # ----- plumbing -------------------------------------------------------------------------------
 
@@ -104,17 +107,13 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield InboxHeader(id="header")
-        with Horizontal(id="body"):
-            with Vertical(id="list-pane"):
-                yield Static("", id="new-marker", markup=False)
-                yield InboxList(id="inbox", clock=self.inbox_app.clock)
-                yield Static("", id="empty", markup=False)
-                yield Input(placeholder="Search loaded notifications (Enter keeps it, Esc clears)", id="search")
-            yield NotificationView(id="preview")
+        with Horizontal(id="body"), Vertical(id="list-pane"):
+            yield Static("", id="new-marker", markup=False)
+            yield InboxList(id="inbox", clock=self.inbox_app.clock)
+            yield Static("", id="empty", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#search", Input).display = False
         self.query_one("#new-marker", Static).display = False
         self.query_one(InboxHeader).link = self.inbox_app.link
         self.set_interval(30.0, self._tick)
@@ -129,6 +128,11 @@ class InboxScreen(Screen[None]):
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def watch_preview_open(self, open_: bool) -> None:
+        if open_ and self._preview is None:
+            from inbox_tui.widgets.preview import NotificationView
+
+            self._preview = NotificationView(id="preview")
+            self.query_one("#body", Horizontal).mount(self._preview)
         self.set_class(open_, "-preview")
         if open_:
             self._show_preview()
@@ -216,8 +220,10 @@ class InboxScreen(Screen[None]):
         self._preview_timer = self.set_timer(0.03, self._show_preview)
 
     def _show_preview(self) -> None:
+        if self._preview is None:
+            return
         notification = self.inbox.notification
-        self.query_one("#preview", NotificationView).show(
+        self._preview.show(
             notification,
             self.inbox_app.clock(),
             self._template_name(notification) if notification else "",
@@ -270,9 +276,13 @@ class InboxScreen(Screen[None]):
         self._refresh_chrome()
         filters = self.state.filters
         try:
-            page = await client.list_inbox(
-                targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-            )
+            prefetched = self.inbox_app.take_prefetched_page(filters)
+            if prefetched is not None:
+                page = await prefetched
+            else:
+                page = await client.list_inbox(
+                    targets=filters.targets, templates=filters.templates, read_status=filters.read_status
+                )
         except BaseException:
             self._loading = False
             self._arrivals_during_load = None
@@ -286,6 +296,7 @@ class InboxScreen(Screen[None]):
         if late:
             state.merge_arrivals(late)
         self.refresh_list()
+        self.call_after_refresh(self.inbox_app.first_page_shown)
 
     def load_failed(self, error: BaseException) -> None:
         """Show the error where the list would be (the app also shows a toast)."""
@@ -343,6 +354,8 @@ class InboxScreen(Screen[None]):
         client = self.client
         if client is None:
             return
+        from inbox_tui.api.watch import Arrived, InboxWatcher, StateChanged
+
         filters = self.state.filters
         watcher = InboxWatcher(
             client, targets=filters.targets, templates=filters.templates, read_status=filters.read_status
@@ -359,6 +372,8 @@ class InboxScreen(Screen[None]):
                 self._watcher = None
 
     def _link_changed(self, change: StateChanged) -> None:
+        from inbox_tui.api.watch import ConnectionState
+
         detail = self.inbox_app.describe_error(change.error) if change.error is not None else ""
         link = Link(change.state.value, change.retry_at, detail)
         self.inbox_app.link = link
@@ -396,6 +411,8 @@ class InboxScreen(Screen[None]):
         client = self.client
         if client is None:
             return
+        from inbox_tui.api.resync import resync
+
         state = self.state
         filters = state.filters
         result = await resync(
@@ -453,6 +470,8 @@ class InboxScreen(Screen[None]):
         if notification is None:
             return
         if self.narrow:
+            from inbox_tui.screens.preview import PreviewScreen
+
             self.app.push_screen(
                 PreviewScreen(
                     notification,
@@ -466,8 +485,8 @@ class InboxScreen(Screen[None]):
 
     def action_close(self) -> None:
         """Esc: leave the search box, clear the search, or close the preview."""
-        search = self.query_one("#search", Input)
-        if search.display and (search.has_focus or self.state.search):
+        search = self._search
+        if search is not None and search.display and (search.has_focus or self.state.search):
             search.value = ""
             search.display = False
             self.state.search = ""
@@ -552,6 +571,8 @@ class InboxScreen(Screen[None]):
             self.app.notify("Nothing is unread.", markup=False)
             return
         noun = "notification" if count == 1 else "notifications"
+        from inbox_tui.screens.confirm import ConfirmScreen
+
         self.app.push_screen(
             ConfirmScreen(f"Mark all {count} unread {noun} as read?", "y = yes   n / Enter / Esc = no"),
             self._mark_all_answer,
@@ -583,17 +604,22 @@ class InboxScreen(Screen[None]):
 
     def action_search(self) -> None:
         """Search the loaded notifications (title and content)."""
-        search = self.query_one("#search", Input)
-        search.display = True
-        search.focus()
+        if self._search is None:
+            from textual.widgets import Input
 
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self.state.search = event.value
-        self.refresh_list()
+            self._search = Input(placeholder="Search loaded notifications (Enter keeps it, Esc clears)", id="search")
+            self.query_one("#list-pane", Vertical).mount(self._search)
+        self._search.display = True
+        self._search.focus()
 
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self._search:
+            self.state.search = event.value
+            self.refresh_list()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self._search:
+            return
         if not event.value.strip():
             self.action_close()
             return
@@ -607,6 +633,8 @@ class InboxScreen(Screen[None]):
 
     def action_filters(self) -> None:
         """Pick read status, templates and targets."""
+        from inbox_tui.screens.filters import FilterScreen, known_targets
+
         app = self.inbox_app
         state = self.state
         self.app.push_screen(

@@ -73,8 +73,20 @@ class NotificationView(VerticalScroll):
         yield Static("Actions", id="preview-actions-title", markup=False)
         yield Static(id="preview-actions", markup=False)
 
+    _pending: tuple[InboxNotification | None, datetime, str] | None = None
+    _ready = False
+
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._pending is not None:
+            self.show(*self._pending)
+
     def show(self, notification: InboxNotification | None, now: datetime, template_name: str = "") -> None:
-        """Show a notification (None: nothing is highlighted)."""
+        """Show a notification (None: nothing is highlighted); before mounting, remembered until then."""
+        if not self._ready:
+            self._pending = (notification, now, template_name)
+            return
+        self._pending = None
         title = self.query_one("#preview-title", Static)
         meta = self.query_one("#preview-meta", Static)
         body = self.query_one("#preview-body", Markdown)

@@ -11,8 +11,6 @@ import unicodedata
 from datetime import datetime
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-
 from inbox_tui.api.models import ICON_ACCOUNT, ICON_OTHER, ICON_TEMPLATE, ICON_WORKSPACE
 
 # Glyphs for Coder's icon constants (the web UI uses lucide Laptop, User, LayoutTemplate, Info).
@@ -63,24 +61,45 @@ def clean_block(text: str) -> str:
     return _strip_controls(text, keep="\n\t")
 
 
-_markdown = MarkdownIt("commonmark")
+# Markdown syntax a one-line preview does without. A full parser (markdown-it) is left to the preview
+# pane: importing it costs more start-up time than the whole list needs.
+_FENCE = re.compile(r"^\s*(```|~~~).*$", re.M)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_LINE_MARKERS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d{1,9}[.)]\s+(?=\S))", re.M)
+_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", re.M)
+_EMPHASIS = re.compile(
+    r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\w)|(?<![\w_])_(?=\S)((?:[^_\n]|(?<=\w)_(?=\w))+?)(?<=\S)_(?!\w)"
+)
+_CODE = re.compile(r"`+([^`]*)`+")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
+
+
+def _emphasis(match: re.Match[str]) -> str:
+    return match.group(2) or match.group(3) or match.group(4) or ""
 
 
 def markdown_to_text(markdown: str) -> str:
     """The readable words of a markdown body on one line (no markers, links as their text)."""
-    parts: list[str] = []
-    for token in _markdown.parse(markdown):
-        if token.type == "inline":
-            for child in token.children or ():
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append(" ")
-        elif token.type in ("code_block", "fence"):
-            parts.append(f" {token.content} ")
-        elif token.nesting == -1 and token.block:
-            parts.append(" ")
-    return clean_line("".join(parts))
+    text = _FENCE.sub(" ", markdown)
+    text = _RULE.sub(" ", text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    text = _IMAGE.sub(lambda m: m.group(1), text)
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _REF_LINK.sub(lambda m: m.group(1), text)
+    text = _AUTOLINK.sub(lambda m: m.group(1), text)
+    text = _HTML_TAG.sub("", text)
+    text = _LINE_MARKERS.sub("", text)
+    for _ in range(3):  # nested emphasis, e.g. ***x*** or **_x_**
+        replaced = _EMPHASIS.sub(_emphasis, text)
+        if replaced == text:
+            break
+        text = replaced
+    text = _ESCAPE.sub(lambda m: m.group(1), text)
+    return clean_line(text)
 
 
 @lru_cache(maxsize=4096)

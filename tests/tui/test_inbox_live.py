@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from inbox_tui.api.client import CoderClient
+from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import CUSTOM_TEMPLATE_ID
 from inbox_tui.app import InboxApp
 from inbox_tui.widgets.header import InboxHeader
@@ -22,6 +24,19 @@ async def member(live_server: LiveServer) -> AsyncIterator[CoderClient]:
     """An API client for the member, for seeding and for checking the server's side."""
     async with CoderClient(live_server.url, live_server.member_token) as client:
         yield client
+
+
+async def wait_refused(url: str, token: str) -> None:
+    """Until the server refuses the token (it caches sessions for a moment after a revoke)."""
+    async with CoderClient(url, token) as client:
+        for _ in range(300):
+            try:
+                await client.me()
+            except ApiError as exc:
+                assert exc.status == 401
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the revoked token is still accepted")
 
 
 def titles(app: InboxApp) -> list[str]:
@@ -85,6 +100,7 @@ async def test_refused_toggle_is_rolled_back(live_server: LiveServer, member: Co
         await settle(pilot)
         # The server stops accepting this session: the next change is refused with 401.
         assert live_server.cli("tokens", "revoke", token).returncode == 0
+        await wait_refused(live_server.url, token)
         await pilot.press("r")
         await settle(pilot)
         current = inbox_screen(app).inbox.notification

@@ -1,0 +1,65 @@
+"""How the inbox looks: fixed notifications, a frozen clock, no server (so every run draws the same)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from inbox_tui.app import InboxApp, fixed_clock
+from inbox_tui.state import InboxState
+from inbox_tui.widgets.header import Link
+from tests.tui.factories import NOW, sample_inbox
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Absolute times in the preview are local times: pin the zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def inbox(link: Link = Link("live"), items: bool = True) -> InboxApp:
+    """The sample inbox (or an empty one) with the clock stopped at NOW."""
+    state = InboxState.from_notifications(sample_inbox() if items else [])
+    return InboxApp(initial=state, clock=fixed_clock(NOW), link=link)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_populated_inbox(snap_compare: SnapCompare) -> None:
+    assert snap_compare(inbox(), terminal_size=(120, 30), run_before=settle)
+
+
+def test_empty_inbox(snap_compare: SnapCompare) -> None:
+    assert snap_compare(inbox(items=False), terminal_size=(120, 30), run_before=settle)
+
+
+def test_sixty_column_pane(snap_compare: SnapCompare) -> None:
+    assert snap_compare(inbox(), terminal_size=(60, 30), run_before=settle)
+
+
+def test_preview_open(snap_compare: SnapCompare) -> None:
+    async def open_preview(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=(120, 30), run_before=open_preview)
+
+
+def test_offline(snap_compare: SnapCompare) -> None:
+    app = inbox(Link("offline", detail="connection refused (is the server running?)"))
+    assert snap_compare(app, terminal_size=(120, 30), run_before=settle)
