@@ -27,7 +27,10 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-def inbox(link: Link = Link("live"), items: bool = True) -> InboxApp:
+LIVE = Link("live")
+
+
+def inbox(link: Link = LIVE, items: bool = True) -> InboxApp:
     """The sample inbox (or an empty one) with the clock stopped at NOW."""
     state = InboxState.from_notifications(sample_inbox() if items else [])
     return InboxApp(initial=state, clock=fixed_clock(NOW), link=link)
