@@ -105,7 +105,7 @@ class Dispatcher:
 
     async def _dispatch_batch(self, messages: list[NotificationMessage]) -> None:
         templates: dict[object, NotificationTemplate | None] = {}
-        inbox: list[tuple[NotificationMessage, RenderedMessage]] = []
+        inbox: list[tuple[NotificationMessage, InboxNotification]] = []
         for message in messages:
             if message.template_id not in templates:
                 templates[message.template_id] = await self.store.get_template(message.template_id)
@@ -114,25 +114,30 @@ class Dispatcher:
                 await self.store.mark_message_failed(message.id, "template no longer exists", retry_after=None)
                 continue
             try:
-                rendered = self.render(message, template)
+                if message.method is NotificationMethod.INBOX:
+                    title, body = self.render_content(message, template)
+                    inbox.append((message, self._inbox_notification(message, title, body)))
+                else:
+                    self._send_out_of_band(message, self.render(message, template))
             except (TemplateSyntaxError, TemplateRenderError) as exc:
                 log.error("message %s: cannot render template %s: %s", message.id, template.name, exc)
                 await self.store.mark_message_failed(message.id, f"render: {exc}", retry_after=None)
-                continue
-            if message.method is NotificationMethod.INBOX:
-                inbox.append((message, rendered))
-            else:
-                self._send_out_of_band(message, rendered)
-        # Concurrent deliveries share one writer transaction in the SQLite store.
-        await asyncio.gather(*(self._deliver_inbox(m, r) for m, r in inbox))
+        if inbox:
+            await self._deliver_inbox(inbox)
+
+    def render_content(self, message: NotificationMessage, template: NotificationTemplate) -> tuple[str, str]:
+        """Title and body (markdown) rendered with the message payload, at dispatch time as Coder does."""
+        context = template_context(message.payload)
+        base_url = self.config.access_url.rstrip("/")
+        return (
+            render(template.title_template, context, base_url=base_url),
+            render(template.body_template, context, base_url=base_url),
+        )
 
     def render(self, message: NotificationMessage, template: NotificationTemplate) -> RenderedMessage:
-        """Render title and body with the message payload (at dispatch time, as Coder does)."""
+        """Everything an out-of-band method sends, plain-text variants included."""
         payload = message.payload
-        context = template_context(payload)
-        base_url = self.config.access_url.rstrip("/")
-        title = render(template.title_template, context, base_url=base_url)
-        body = render(template.body_template, context, base_url=base_url)
+        title, body = self.render_content(message, template)
         return RenderedMessage(
             message_id=message.id,
             template_id=message.template_id,
@@ -152,28 +157,37 @@ class Dispatcher:
             created_at=message.created_at,
         )
 
-    async def _deliver_inbox(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
-        notification = InboxNotification(
+    @staticmethod
+    def _inbox_notification(message: NotificationMessage, title: str, body: str) -> InboxNotification:
+        # The inbox row takes the message's id; Coder inserts it with an empty icon (fallbacks apply on output).
+        return InboxNotification(
             id=message.id,
             user_id=message.user_id,
             template_id=message.template_id,
             targets=message.targets,
-            title=rendered.title,
-            content=rendered.body,
+            title=title,
+            content=body,
             icon="",
-            actions=tuple({"label": a.get("label", ""), "url": a.get("url", "")} for a in rendered.actions),
+            actions=tuple(
+                {"label": str(a.get("label", "")), "url": str(a.get("url", ""))}
+                for a in message.payload.get("actions") or []
+            ),
             read_at=None,
             created_at=now_utc(),
         )
+
+    async def _deliver_inbox(self, batch: list[tuple[NotificationMessage, InboxNotification]]) -> None:
         try:
-            inserted = await self.store.deliver_inbox(message.id, notification)
+            inserted = await self.store.deliver_inbox_many([(m.id, n) for m, n in batch])
         except Exception as exc:
-            log.exception("message %s: inbox delivery failed", message.id)
-            await self._failed(message, str(exc), temporary=True)
+            log.exception("inbox delivery of %d messages failed", len(batch))
+            for message, _ in batch:
+                await self._failed(message, str(exc), temporary=True)
             return
-        if inserted:
-            self.delivered += 1
-            await self.store.pubsub.publish(notification)
+        for (_, notification), new in zip(batch, inserted, strict=True):
+            if new:
+                self.delivered += 1
+                await self.store.pubsub.publish(notification)
 
     def _send_out_of_band(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
         task = asyncio.create_task(self._send(message, rendered), name=f"dispatch-{message.id}")

@@ -225,6 +225,14 @@ class Store(abc.ABC):
     async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
         """Insert the inbox row and mark the message sent, atomically. False when it already existed."""
 
+    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
+        """`deliver_inbox` for many messages at once (the notifier's batches); one result per delivery.
+
+        The default delivers one by one; a backend may use a single transaction. A failure raises and
+        leaves every message leased, so its lease expiry retries the batch (inserts are idempotent).
+        """
+        return [await self.deliver_inbox(message_id, n) for message_id, n in deliveries]
+
     @abc.abstractmethod
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""

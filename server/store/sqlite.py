@@ -989,6 +989,19 @@ class SqliteStore(Store):
 
         return await self.run_write(job)
 
+    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
+        """Insert the inbox rows and mark their messages sent in one write job (one transaction)."""
+        rows = [(message_id, _inbox_params(n)) for message_id, n in deliveries]
+
+        def job(conn: sqlite3.Connection) -> list[bool]:
+            results = []
+            for message_id, row in rows:
+                results.append(conn.execute(SQL_INSERT_INBOX, row).rowcount > 0)
+                _mark_sent(conn, message_id)
+            return results
+
+        return await self.run_write(job) if rows else []
+
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""
 
