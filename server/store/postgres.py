@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import select
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -199,7 +200,7 @@ class PostgresStore(Store):
             kwargs=self._connect_kwargs(dsn),
             configure=self._configure,
             # A replica must survive a database restart: hand out only connections that still work.
-            check=AsyncConnectionPool.check_connection,
+            check=self._check_idle,
             name="inbox-store",
         )
         self.pubsub = PgInboxPubsub(dsn, self._pool, self.get_inbox_notification)
@@ -216,6 +217,21 @@ class PostgresStore(Store):
         if "connect_timeout" not in given:
             kwargs["connect_timeout"] = 10
         return kwargs
+
+    @staticmethod
+    async def _check_idle(conn: psycopg.AsyncConnection[Any]) -> None:
+        """Refuse a pooled connection the server has closed, without a round trip.
+
+        An idle connection receives nothing unless the server ends it (a FATAL message, then EOF: a
+        restart, pg_terminate_backend, an idle timeout), so a readable socket means "discard". This is what
+        `check_connection` finds out too, but it costs a query on every checkout.
+        """
+        if conn.closed or conn.broken:
+            raise psycopg.OperationalError("connection is closed")
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        if readable:
+            await conn.close()  # so the pool sees it broken and replaces it instead of trying it again
+            raise psycopg.OperationalError("connection was closed by the server")
 
     @staticmethod
     async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
