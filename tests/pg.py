@@ -65,11 +65,14 @@ class PgCluster:
             raise RuntimeError("no PostgreSQL binaries found (initdb); install the postgresql package")
         self.bindir = found
         self.port = port or free_port()
-        self.base = Path(tempfile.mkdtemp(prefix="inbox-pg-"))
+        self._as_root = os.geteuid() == 0
+        # As root the cluster runs as `postgres`, which must be able to reach it: /tmp always lets it,
+        # whereas $TMPDIR may be a root-only directory (pytest's, for one).
+        where = "/tmp" if self._as_root and os.path.isdir("/tmp") else None
+        self.base = Path(tempfile.mkdtemp(prefix="inbox-pg-", dir=where))
         self.data = self.base / "data"
         self.sockets = self.base / "sock"
         self.logfile = self.base / "postgres.log"
-        self._as_root = os.geteuid() == 0
 
     @property
     def dsn(self) -> str:
