@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dangerous-disable-rate-limits", action="store_true")
     serve.add_argument("--watch-ping-interval", type=float, default=15.0)
     serve.add_argument("--watch-send-timeout", type=float, default=5.0)
+    serve.add_argument(
+        "--watch-queue-size", type=int, default=256, help="frames a watcher may fall behind before it is closed"
+    )
     serve.add_argument("--retry-interval", type=float, default=1.0, help="first retry delay (seconds)")
     serve.add_argument("--max-send-attempts", type=int, default=5)
     serve.add_argument("--fetch-interval", type=float, default=1.0, help="safety-net sweep (seconds)")
@@ -125,6 +128,7 @@ def _serve_config(args: argparse.Namespace) -> ServerConfig:
         fetch_interval=args.fetch_interval,
         watch_ping_interval=args.watch_ping_interval,
         watch_send_timeout=args.watch_send_timeout,
+        watch_queue_size=args.watch_queue_size,
         demo=args.demo,
         log_level=args.log_level,
     )
