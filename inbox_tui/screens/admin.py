@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Select, Static, Switch
 
 from inbox_tui.api.client import CoderClient
@@ -37,7 +37,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("admin_reload", "ctrl+r", "reload", "Reload from the server", "screen", _GROUP),
     KeySpec("admin_next", "j", "app.focus_next", "Next control", "screen", _GROUP),
     KeySpec("admin_previous", "k", "app.focus_previous", "Previous control", "screen", _GROUP),
-    KeySpec("admin_close", "escape", "close", "Close", "screen", _GROUP, show=True, key_display="esc"),
+    KeySpec("admin_close", "escape,q", "close", "Close", "screen", _GROUP, show=True, key_display="esc"),
 )
 
 
@@ -69,8 +69,11 @@ class MethodSelect(Select[str]):
         self.saved = template.method  # what the server has
 
 
-class AdminScreen(Screen[None]):
-    """Notifier pause, dispatch methods, template methods and the test notification."""
+class AdminScreen(ModalScreen[None]):
+    """Notifier pause, dispatch methods, template methods and the test notification.
+
+    Modal (drawn over the whole terminal) so the inbox's own keys stay out of the way while it is open.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(s.keys, s.action, s.description, show=s.show, id=s.id, key_display=s.key_display) for s in KEYS
@@ -79,6 +82,7 @@ class AdminScreen(Screen[None]):
     DEFAULT_CSS = """
     AdminScreen {
         layout: vertical;
+        background: $background;
         & #admin-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
         & #admin-role { padding: 0 1; }
         & #admin-body { height: 1fr; padding: 0 1; }

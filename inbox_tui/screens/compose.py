@@ -350,9 +350,14 @@ class ComposeScreen(ModalScreen[bool]):
 
     # ----- leaving --------------------------------------------------------------------------------
 
+    @property
+    def has_unsaved_changes(self) -> bool:
+        """True while something is typed and not sent (the app may ask before quitting)."""
+        return not self.sent and not (is_blank(self.title_input.value) and is_blank(self.message_area.text))
+
     def action_close(self) -> None:
         """Close; if something is typed, ask first (nothing is lost by accident)."""
-        if is_blank(self.title_input.value) and is_blank(self.message_area.text):
+        if not self.has_unsaved_changes:
             self.dismiss(False)
             return
 

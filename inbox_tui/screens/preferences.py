@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, Switch
 
 from inbox_tui.api.client import CoderClient
@@ -38,7 +38,7 @@ from inbox_tui.widgets.status_line import StatusLine, describe_error
 _GROUP = "Preferences"
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("preferences_save", "ctrl+s", "save", "Save", "screen", _GROUP, show=True),
-    KeySpec("preferences_close", "escape", "close", "Close", "screen", _GROUP, show=True, key_display="esc"),
+    KeySpec("preferences_close", "escape,q", "close", "Close", "screen", _GROUP, show=True, key_display="esc"),
     KeySpec("preferences_reload", "ctrl+r", "reload", "Reload from the server", "screen", _GROUP),
     KeySpec("preferences_next", "j,down", "app.focus_next", "Next switch", "screen", _GROUP),
     KeySpec("preferences_previous", "k,up", "app.focus_previous", "Previous switch", "screen", _GROUP),
@@ -229,8 +229,12 @@ class UnsavedChangesScreen(ModalScreen[str]):
         self.dismiss(answer)
 
 
-class PreferencesScreen(Screen[None]):
-    """The user's notification preferences."""
+class PreferencesScreen(ModalScreen[None]):
+    """The user's notification preferences.
+
+    Modal (drawn over the whole terminal) so the inbox's own keys, `q` quit among them, cannot act while
+    edits are unsaved.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [_binding(spec) for spec in KEYS]
     AUTO_FOCUS = "Switch"
@@ -238,6 +242,7 @@ class PreferencesScreen(Screen[None]):
     DEFAULT_CSS = """
     PreferencesScreen {
         layout: vertical;
+        background: $background;
         & #prefs-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
         & #prefs-status { padding: 0 1; }
         & #prefs-body { height: 1fr; padding: 0 1; }
@@ -515,6 +520,11 @@ class PreferencesScreen(Screen[None]):
         count = len(self.model.wanted)
         question = f"{count} unsaved change{'s' if count != 1 else ''}. Save before leaving?"
         self.app.push_screen(UnsavedChangesScreen(question), answered)
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        """True while some switch differs from what the server has (the app may ask before quitting)."""
+        return self.model is not None and self.model.dirty
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Saving is only offered once something is loaded."""

@@ -208,3 +208,19 @@ def test_snapshot_owner_admin(snap_compare: SnapCompare, live_server: LiveServer
 
 def test_snapshot_member_admin(snap_compare: SnapCompare, live_server: LiveServer) -> None:
     assert snap_compare(host(live_server, live_server.member_token), terminal_size=(110, 36), run_before=loaded)
+
+
+async def test_opened_by_name_from_the_inbox_app(live_server: LiveServer) -> None:
+    from inbox_tui.app import InboxApp
+
+    app = InboxApp(CoderClient(live_server.url, live_server.owner_token), owns_client=True, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_open_screen("admin")
+        await wait_for(pilot, lambda: isinstance(app.screen, AdminScreen), "the admin screen")
+        admin = app.screen
+        assert isinstance(admin, AdminScreen)
+        await wait_for(pilot, lambda: admin.user is not None and admin.can_admin, "the user to load")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, AdminScreen)

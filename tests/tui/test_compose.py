@@ -311,3 +311,19 @@ def test_snapshot_compose_validation(snap_compare: SnapCompare, live_server: Liv
         await settle(pilot)
 
     assert snap_compare(host(live_server), terminal_size=(120, 32), run_before=invalid)
+
+
+async def test_c_opens_it_from_the_inbox_app(live_server: LiveServer, member: CoderClient) -> None:
+    from inbox_tui.app import InboxApp
+
+    app = InboxApp(CoderClient(live_server.url, live_server.member_token), owns_client=True, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposeScreen), "the form")
+        await type_text(pilot, "From the inbox")
+        await pilot.press("enter")
+        await type_text(pilot, "body")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposeScreen), "the form to close")
+    await arrived(member, "From the inbox")

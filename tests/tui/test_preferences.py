@@ -335,3 +335,19 @@ def test_snapshot_member_preferences(snap_compare: SnapCompare, live_server: Liv
         await pilot.pause()
 
     assert snap_compare(host(live_server), terminal_size=(110, 36), run_before=edit)
+
+
+async def test_s_opens_it_from_the_inbox_app(live_server: LiveServer) -> None:
+    from inbox_tui.app import InboxApp
+
+    app = InboxApp(CoderClient(live_server.url, live_server.member_token), owns_client=True, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, PreferencesScreen), "the preferences screen")
+        prefs = app.screen
+        assert isinstance(prefs, PreferencesScreen)
+        await wait_for(pilot, lambda: prefs.model is not None, "preferences to load")
+        await pilot.press("q")  # closes the screen, not the app
+        await pilot.pause()
+        assert not isinstance(app.screen, PreferencesScreen) and app.is_running
