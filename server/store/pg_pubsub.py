@@ -30,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from server.records import InboxNotification
 from server.store.base import InboxListener, InboxPubsub, StoreError, Unsubscribe
+from server.store.pg_batch import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,9 @@ class PgInboxPubsub(InboxPubsub):
         self._closed = False
         self.reconnects = 0  # connections established after the first (diagnostics and tests)
         self.backend_pid: int | None = None  # the listener connection's server process id
+        self._publisher: GroupCommit[tuple[str, str], None] = GroupCommit(
+            self._notify_many, self._notify_one, name="pg-notify"
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -153,7 +157,8 @@ class PgInboxPubsub(InboxPubsub):
         await self._wait_for(lambda: self._connected, SUBSCRIBE_TIMEOUT)
 
     async def close(self) -> None:
-        """Stop listening and close the listener connection."""
+        """Send what is being published, stop listening and close the listener connection."""
+        await self._publisher.drain()
         self._closed = True
         for task in (self._runner, self._deliverer):
             if task is not None:
@@ -169,10 +174,24 @@ class PgInboxPubsub(InboxPubsub):
 
     # -- the interface -----------------------------------------------------------------------
     async def publish(self, notification: InboxNotification) -> None:
-        """NOTIFY the owner's channel; every replica's listener (this one included) receives it."""
-        payload = encode_event(notification)
+        """NOTIFY the owner's channel; every replica's listener (this one included) receives it.
+
+        Concurrent publishes share one statement (and so one commit of the notify queue).
+        """
+        await self._publisher.submit((channel_for(notification.user_id), encode_event(notification)))
+
+    async def _notify_one(self, item: tuple[str, str]) -> None:
         async with self._pool.connection() as conn:
-            await conn.execute("SELECT pg_notify(%s, %s)", (channel_for(notification.user_id), payload))
+            await conn.execute("SELECT pg_notify(%s, %s)", item)
+
+    async def _notify_many(self, items: list[tuple[str, str]]) -> list[None]:
+        # One statement, one transaction: the notifications are queued in this order and sent at commit.
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "SELECT pg_notify(c, p) FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(c, p, n)",
+                ([c for c, _ in items], [p for _, p in items]),
+            )
+        return [None] * len(items)
 
     async def subscribe(self, user_id: uuid.UUID, listener: InboxListener) -> Unsubscribe:
         """Add a listener; returns once the channel is LISTENed on a live connection."""

@@ -50,6 +50,7 @@ from server.store.base import (
     StoreError,
     UnknownTemplateError,
 )
+from server.store.pg_batch import GroupCommit
 from server.store.pg_pubsub import PgInboxPubsub
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,9 @@ class PostgresStore(Store):
             name="inbox-store",
         )
         self.pubsub = PgInboxPubsub(dsn, self._pool, self.get_inbox_notification)
+        self._deliveries: GroupCommit[tuple[uuid.UUID, InboxNotification], bool] = GroupCommit(
+            self._deliver_many, self._deliver_one, name="pg-deliver-inbox"
+        )
 
     @staticmethod
     def _connect_kwargs(dsn: str) -> dict[str, Any]:
@@ -257,7 +261,8 @@ class PostgresStore(Store):
             raise
 
     async def close(self) -> None:
-        """Stop the listener and close every pooled connection."""
+        """Finish deliveries in flight, stop the listener and close every pooled connection."""
+        await self._deliveries.drain()
         await self.pubsub.close()
         await self._pool.close()
 
@@ -709,17 +714,75 @@ class PostgresStore(Store):
         return leased
 
     async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
-        """Insert the inbox row and mark the message sent: one statement, so atomic in one round trip."""
-        row = await self._fetchone(
-            f"WITH inserted AS ({self._INSERT_INBOX} RETURNING 1),"
-            " sent AS (UPDATE notification_messages SET status = 'sent', status_reason = '',"
-            " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL,"
-            " updated_at = now() WHERE id = %s RETURNING 1)"
-            " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM sent)",
-            (*self._inbox_params(notification), message_id),
-        )
+        """Insert the inbox row and mark the message sent, atomically. False when the row already existed.
+
+        Concurrent calls (the notifier delivers a leased batch at once) share one statement.
+        """
+        return await self._deliveries.submit((message_id, notification))
+
+    _MARK_SENT = (
+        "UPDATE notification_messages SET status = 'sent', status_reason = '',"
+        " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL, updated_at = now()"
+    )
+
+    async def _deliver_one(self, item: tuple[uuid.UUID, InboxNotification]) -> bool:
+        # One statement: the insert and the status change commit together in one round trip.
+        message_id, notification = item
+        try:
+            row = await self._fetchone(
+                f"WITH inserted AS ({self._INSERT_INBOX} RETURNING 1),"
+                f" sent AS ({self._MARK_SENT} WHERE id = %s RETURNING 1)"
+                " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM sent)",
+                (*self._inbox_params(notification), message_id),
+            )
+        except psycopg.IntegrityError as exc:  # e.g. the user was deleted since the message was leased
+            raise StoreError(f"cannot deliver inbox notification {notification.id}: {exc}") from exc
         # Marked sent either way: an existing row means an earlier attempt already delivered it.
         return bool(row[0])
+
+    _DELIVER_MANY = (
+        "WITH rows AS ("
+        " SELECT e.ord, (d->>'message_id')::uuid AS message_id, (d->>'id')::uuid AS id,"
+        " (d->>'user_id')::uuid AS user_id, (d->>'template_id')::uuid AS template_id,"
+        " CASE WHEN jsonb_typeof(d->'targets') = 'array' THEN ARRAY("
+        "   SELECT t::uuid FROM jsonb_array_elements_text(d->'targets') WITH ORDINALITY AS x(t, n) ORDER BY n"
+        " ) END AS targets,"
+        " d->>'title' AS title, d->>'content' AS content, d->>'icon' AS icon, d->'actions' AS actions,"
+        " (d->>'read_at')::timestamptz AS read_at, (d->>'created_at')::timestamptz AS created_at"
+        " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(d, ord)"
+        "), inserted AS ("
+        f" INSERT INTO inbox_notifications ({_INBOX_COLS})"
+        " SELECT id, user_id, template_id, targets, title, content, icon, actions, read_at, created_at"
+        " FROM rows ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id"
+        "), sent AS ("
+        f" {_MARK_SENT} FROM (SELECT DISTINCT message_id FROM rows) AS r"
+        " WHERE notification_messages.id = r.message_id RETURNING 1"
+        ") SELECT id FROM inserted"
+    )
+
+    async def _deliver_many(self, items: list[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
+        batch = [
+            {
+                "message_id": str(message_id),
+                "id": str(n.id),
+                "user_id": str(n.user_id),
+                "template_id": str(n.template_id),
+                "targets": None if n.targets is None else [str(t) for t in n.targets],
+                "title": n.title,
+                "content": n.content,
+                "icon": n.icon,
+                "actions": [dict(a) for a in n.actions],
+                "read_at": None if n.read_at is None else n.read_at.isoformat(),
+                "created_at": n.created_at.isoformat(),
+            }
+            for message_id, n in items
+        ]
+        inserted = {r[0] for r in await self._fetchall(self._DELIVER_MANY, (json.dumps(batch),))}
+        results = []
+        for _, n in items:
+            results.append(n.id in inserted)
+            inserted.discard(n.id)  # a second delivery of one row in the same batch finds it existing
+        return results
 
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""

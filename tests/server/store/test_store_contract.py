@@ -636,3 +636,40 @@ async def test_pubsub_large_notification_arrives_whole(store: Store) -> None:
     await rec.wait_for(2)
     assert rec.got == [big, small]  # order kept
     unsub()
+
+
+async def test_concurrent_deliveries_each_get_their_own_result(store: Store) -> None:
+    """The notifier delivers a leased batch at once; a backend may group the calls, results stay per call."""
+    alice, bob = await make_user(store, "alice"), await make_user(store, "bob")
+    msgs = [message(alice, targets=(uuid.uuid4(),) if i % 2 else None) for i in range(60)]
+    doomed = message(bob)
+    await store.enqueue_messages([*msgs, doomed])
+    await store.lease_messages(limit=100, lease_seconds=60, now=now_utc())
+    rows = {m.id: inbox_for(m) for m in msgs}
+    await store.delete_user(bob.id)  # its message is gone; delivering it now must fail on its own
+    # A clean burst, with one message delivered twice in it.
+    first = [store.deliver_inbox(m.id, rows[m.id]) for m in msgs[:30]]
+    first.append(store.deliver_inbox(msgs[0].id, rows[msgs[0].id]))
+    assert await asyncio.gather(*first) == [True] * 30 + [False]
+    # A burst with one delivery that cannot succeed: only that call fails.
+    second = [store.deliver_inbox(m.id, rows[m.id]) for m in msgs[30:]]
+    second.append(store.deliver_inbox(doomed.id, inbox_for(doomed)))
+    results = await asyncio.gather(*second, return_exceptions=True)
+    assert results[:30] == [True] * 30
+    assert isinstance(results[30], StoreError)
+    for m in msgs:
+        assert await store.get_inbox_notification(m.id) == rows[m.id]
+    assert await store.count_messages("sent") == 60
+    assert await store.count_unread(alice.id) == 60
+    assert await store.count_unread(bob.id) == 0
+
+
+async def test_concurrent_publishes_arrive_in_order(store: Store) -> None:
+    alice = await make_user(store)
+    rec = Recorder()
+    unsub = await store.pubsub.subscribe(alice.id, rec)
+    rows = [notification(alice, at=now_utc(), title=f"n{i}") for i in range(100)]
+    await asyncio.gather(*(store.pubsub.publish(r) for r in rows))
+    await rec.wait_for(100)
+    assert rec.got == rows
+    unsub()
