@@ -760,6 +760,17 @@ class PostgresStore(Store):
         ") SELECT id FROM inserted"
     )
 
+    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
+        """`deliver_inbox` for a batch in one statement: all rows and status changes commit, or none."""
+        if not deliveries:
+            return []
+        if len(deliveries) == 1:
+            return [await self._deliver_one(deliveries[0])]
+        try:
+            return await self._deliver_many(list(deliveries))
+        except psycopg.IntegrityError as exc:
+            raise StoreError(f"cannot deliver {len(deliveries)} inbox notifications: {exc}") from exc
+
     async def _deliver_many(self, items: list[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
         batch = [
             {

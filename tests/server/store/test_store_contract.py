@@ -673,3 +673,29 @@ async def test_concurrent_publishes_arrive_in_order(store: Store) -> None:
     await rec.wait_for(100)
     assert rec.got == rows
     unsub()
+
+
+async def test_deliver_inbox_many(store: Store) -> None:
+    alice, bob = await make_user(store, "alice"), await make_user(store, "bob")
+    msgs = [message(alice, targets=(uuid.uuid4(),) if i % 2 else ()) for i in range(40)]
+    doomed = message(bob)
+    await store.enqueue_messages([*msgs, doomed])
+    await store.lease_messages(limit=100, lease_seconds=60, now=now_utc())
+    rows = {m.id: inbox_for(m) for m in msgs}
+    assert await store.deliver_inbox_many([]) == []
+    assert await store.deliver_inbox(msgs[0].id, rows[msgs[0].id]) is True  # delivered earlier
+    batch = [(m.id, rows[m.id]) for m in msgs[:20]] + [(msgs[1].id, rows[msgs[1].id])]
+    assert await store.deliver_inbox_many(batch) == [False] + [True] * 19 + [False]
+    for m in msgs[:20]:
+        assert await store.get_inbox_notification(m.id) == rows[m.id]
+        got = await store.get_message(m.id)
+        assert got is not None and got.status is MessageStatus.SENT
+    # One delivery that cannot succeed (its user is gone) fails the whole call and changes nothing.
+    await store.delete_user(bob.id)
+    with pytest.raises(StoreError):
+        await store.deliver_inbox_many([(m.id, rows[m.id]) for m in msgs[20:]] + [(doomed.id, inbox_for(doomed))])
+    assert await store.count_unread(alice.id) == 20
+    left = await store.get_message(msgs[20].id)
+    assert left is not None and left.status is MessageStatus.LEASED
+    assert await store.deliver_inbox_many([(m.id, rows[m.id]) for m in msgs[20:]]) == [True] * 20
+    assert await store.count_messages("sent") == 40
