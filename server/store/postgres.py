@@ -683,9 +683,10 @@ class PostgresStore(Store):
         query = (
             "WITH due AS ("
             "  SELECT m.id FROM notification_messages m"
-            "  WHERE m.status = 'pending'"
+            # The IN list repeats the partial index's predicate so the planner can use it.
+            "  WHERE m.status IN ('pending', 'leased', 'temporary_failure') AND (m.status = 'pending'"
             "     OR (m.status = 'temporary_failure' AND m.next_retry_after <= %(now)s)"
-            "     OR (m.status = 'leased' AND m.leased_until < %(now)s)"
+            "     OR (m.status = 'leased' AND m.leased_until < %(now)s))"
             "  ORDER BY m.created_at, m.id"
             "  LIMIT %(limit)s"
             "  FOR UPDATE SKIP LOCKED"

@@ -49,7 +49,7 @@ async def test_replicas_migrate_once_when_starting_together(pg_dsn: str) -> None
     try:
         with psycopg.connect(pg_dsn) as conn:
             versions = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-            assert versions == [(1, "0001_initial.sql")]
+            assert versions == [(1, "0001_initial.sql"), (2, "0002_due_messages_index.sql")]
             assert conn.execute("SELECT count(*) FROM notification_templates").fetchone() == (37,)
             indexes = {
                 r[0]
