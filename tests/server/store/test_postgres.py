@@ -238,3 +238,25 @@ async def test_unreachable_server_and_bad_url_are_reported_clearly(pg_dsn: str) 
     bad_port = PostgresStore("postgresql://postgres@127.0.0.1:notaport/postgres")
     with pytest.raises(StoreError, match='invalid integer value "notaport"'):
         await bad_port.open()
+
+
+async def test_an_older_database_is_upgraded_on_open(pg_dsn: str) -> None:
+    store = PostgresStore(pg_dsn)
+    await store.open()
+    alice = await make_user(store)
+    await store.close()
+    # Roll the database back to what release 0001 left behind.
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("DROP INDEX notification_messages_due_idx")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+    store = PostgresStore(pg_dsn)
+    await store.open()
+    try:
+        assert await store.get_user(alice.id) == alice
+        with psycopg.connect(pg_dsn) as conn:
+            assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+            assert conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'notification_messages_due_idx'"
+            ).fetchone() == (1,)
+    finally:
+        await store.close()
