@@ -10,6 +10,9 @@ from server.errors import ApiError, forbidden
 from server.http import Request, Response, empty_response
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION, User, now_utc
 
+# Go's strings.TrimSpace trims Unicode White_Space; Python's str.strip() also trims \x1c-\x1f.
+GO_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\x1c\x1d\x1e\x1f")
+
 MAX_TITLE_BYTES = 120
 MAX_MESSAGE_BYTES = 2000
 
@@ -43,7 +46,7 @@ def validate_custom(body: dict[str, Any]) -> tuple[str, str]:
         field_of(body, "content", dict, "CustomNotificationRequest", None)
     title = field_of(content, "title", str, "CustomNotificationRequest.content", "")
     message = field_of(content, "message", str, "CustomNotificationRequest.content", "")
-    if not title.strip() or not message.strip():
+    if not title.strip(GO_SPACE) or not message.strip(GO_SPACE):
         raise ApiError(400, "Invalid request body", "provide a non-empty 'content.title' and 'content.message'")
     if len(title.encode()) > MAX_TITLE_BYTES:
         raise ApiError(400, "Invalid request body", "'content.title' must be less than 120 characters")

@@ -99,6 +99,11 @@ async def test_identical_custom_content_in_one_minute_is_deduplicated(live_serve
             },
         ),
         (
+            {"content": {"title": "\u00a0\u3000", "message": "m"}},
+            400,
+            {"message": "Invalid request body", "detail": "provide a non-empty 'content.title' and 'content.message'"},
+        ),
+        (
             {"content": {"title": "x" * 121, "message": "m"}},
             400,
             {"message": "Invalid request body", "detail": "'content.title' must be less than 120 characters"},
@@ -129,11 +134,14 @@ async def test_custom_limits_are_inclusive_and_bad_json_is_refused(live_server: 
     async with client(live_server, live_server.member_token) as c:
         ok = await c.post("/notifications/custom", json={"content": {"title": "t" * 120, "message": "m" * 2000}})
         assert ok.status_code == 204
+        # Go's TrimSpace keeps the information separators \x1c-\x1f, so this title is not blank.
+        separators = await c.post("/notifications/custom", json={"content": {"title": "\x1c\x1f", "message": "m"}})
+        assert separators.status_code == 204
         malformed = await c.post("/notifications/custom", content=b'{"content": ')
         assert malformed.status_code == 400 and malformed.json()["message"] == "Request body must be valid JSON."
         wrong = await c.post("/notifications/custom", json={"content": {"title": 5, "message": "m"}})
         assert wrong.status_code == 400 and "cannot unmarshal number" in wrong.json()["detail"]
-    await _arrived(live_server, live_server.member_token, 1)
+    await _arrived(live_server, live_server.member_token, 2)
 
 
 async def test_system_user_cannot_send_custom(live_server: LiveServer) -> None:
