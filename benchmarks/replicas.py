@@ -125,12 +125,14 @@ def sustained(servers: Sequence[LiveServer], connections: int, seconds: int) -> 
     return rps, delivered, sum(r.non_2xx for r in done)
 
 
-def row(name: str, lat: list[float], rate: tuple[float, float, int]) -> str:
-    """One table row."""
-    return (
-        f"| {name} | {statistics.median(lat):.1f} ms | {percentile(lat, 99):.1f} ms |"
-        f" {rate[0]:,.0f} | {rate[1]:,.0f} | {rate[2]} |"
-    )
+def latency_row(name: str, lat: list[float]) -> str:
+    """One row of the latency table."""
+    return f"| {name} | {statistics.median(lat):.1f} ms | {percentile(lat, 99):.1f} ms |"
+
+
+def rate_row(name: str, rate: tuple[float, float, int]) -> str:
+    """One row of the throughput table."""
+    return f"| {name} | {rate[0]:,.0f} | {rate[1]:,.0f} | {rate[2]} |"
 
 
 def main() -> None:
@@ -166,16 +168,24 @@ def main() -> None:
             r2.stop()
     drop_database(server_dsn, dsn)
     lines = [
-        f"POST /notifications/custom to watch frame ({args.samples} sequential samples) and sustained POSTs"
-        f" (wrk, {args.connections} connections, {args.seconds} s):",
+        f"POST /notifications/custom to the watch frame, {args.samples} sequential samples:",
         "",
-        "| setup | POST-to-frame p50 | p99 | POSTs/s accepted (204) | delivered to the inbox/s | non-2xx |",
-        "|---|---|---|---|---|---|",
-        row("one process, SQLite", sqlite_lat, sqlite_rate),
-        row("2 replicas, PostgreSQL: POST on 2, watch on 1", pg_lat, pg_rate),
-        row("2 replicas, PostgreSQL: POST and watch on 1", pg_local_lat, pg_rate),
+        "| setup | p50 | p99 |",
+        "|---|---|---|",
+        latency_row("one process, SQLite", sqlite_lat),
+        latency_row("2 replicas on PostgreSQL: POST on replica 2, watch on replica 1", pg_lat),
+        latency_row("2 replicas on PostgreSQL: POST and watch on replica 1", pg_local_lat),
         "",
-        "Replicas, PostgreSQL and wrk share the same cores. Command: `.venv/bin/python -m benchmarks.replicas`",
+        f"Sustained POST /notifications/custom, wrk with {args.connections} connections for {args.seconds} s"
+        " (split over the replicas):",
+        "",
+        "| setup | POSTs/s accepted (204) | delivered to the inbox/s | non-2xx |",
+        "|---|---|---|---|",
+        rate_row("one process, SQLite", sqlite_rate),
+        rate_row("2 replicas on PostgreSQL", pg_rate),
+        "",
+        "Both replicas, PostgreSQL (fsync=off, synchronous_commit=on) and wrk share the machine's cores.",
+        "Command: `.venv/bin/python -m benchmarks.replicas`",
     ]
     text = "\n".join(lines)
     print(text)
