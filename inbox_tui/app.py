@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import os
 import sys
+import time
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -53,6 +55,11 @@ FAILURE_TITLES: dict[str, str] = {
     "alert": "The alert command failed.",
     "browser": "Could not open the browser.",
 }
+# After this many new rows (a burst, paging), long-lived objects are frozen out of garbage collection again,
+# at most once every FREEZE_EVERY seconds.
+FREEZE_AFTER_ROWS = 500
+FREEZE_EVERY = 300.0
+
 # Failures nobody needs a toast for (the header or the list already says it).
 QUIET_GROUPS = {"template-names"}
 
@@ -125,6 +132,8 @@ class InboxApp(App[None]):
         self._failure_hooks: dict[Worker[Any], Callable[[BaseException], None]] = {}
         self._prefetch: tuple[Filters, asyncio.Future[InboxPage]] | None = None
         self._names_requested = False
+        self._grown = 0
+        self._frozen_at: float | None = None
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen()
@@ -164,9 +173,27 @@ class InboxApp(App[None]):
 
     def first_page_shown(self) -> None:
         """Called once the inbox has painted its first page: now fetch what can wait (template names)."""
+        if self._frozen_at is None:
+            self._freeze_long_lived()
         if self.client is not None and self.templates is None and not self._names_requested:
             self._names_requested = True
             self.run_worker(self.load_templates(), group="template-names", exit_on_error=False)
+
+    def inbox_grew(self, added: int) -> None:
+        """Many notifications were added (a burst, paging): let the collector stop rescanning them."""
+        self._grown += added
+        now = time.monotonic()
+        if self._grown >= FREEZE_AFTER_ROWS and (self._frozen_at is None or now - self._frozen_at >= FREEZE_EVERY):
+            self._freeze_long_lived()
+
+    def _freeze_long_lived(self) -> None:
+        # Full collections rescan every live object: Textual's own hundreds of thousands plus the inbox,
+        # tens of milliseconds each, which shows up as stutter while a burst arrives. What exists once
+        # the inbox is painted lives as long as the app, so the collector can leave it out. Bounded: this
+        # runs after the first page and then at most once every FREEZE_EVERY seconds.
+        gc.freeze()
+        self._grown = 0
+        self._frozen_at = time.monotonic()
 
     async def on_unmount(self) -> None:
         if self.owns_client and self.client is not None:

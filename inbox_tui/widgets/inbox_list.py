@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar, overload
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.binding import BindingType
-from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
@@ -34,6 +36,13 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The real time (tests and snapshots pass a fixed clock instead)."""
     return datetime.now(UTC)
+
+
+def _fit(text: str, cells: int) -> str:
+    """Exactly `cells` wide: padded, or cut with an ellipsis."""
+    if cell_len(text) <= cells:
+        return set_cell_size(text, cells)
+    return set_cell_size(text, cells - 1) + "…"
 
 
 class NotificationOption(Option):
@@ -149,6 +158,7 @@ class InboxList(OptionList):
         self._clock = clock
         self._now = clock()
         self._rows: dict[tuple[int, Style, int], list[Strip]] = {}
+        self._styles_for: dict[Style, dict[str, RichStyle]] = {}
         self.new_above = 0
 
     # ----- OptionList's line bookkeeping, for fixed-height rows -----------------------------------
@@ -198,45 +208,49 @@ class InboxList(OptionList):
         return strips
 
     def _draw(self, option: NotificationOption, base: Style, width: int) -> list[Strip]:
+        # Segments straight from plain strings: Content's span machinery costs ~1 ms a row, this ~0.05.
         notification = option.notification
         unread = not notification.is_read
-        part = self._part_styles()
+        part = self._segment_styles(base)
         age = relative_time(notification.created_at, self._now)
-        # " ● ▣ title ...   age "
+        # " ● ▣ title…      age "
         lead = 5
         age_cells = max(4, len(age))
         title_cells = max(1, width - lead - age_cells - 2)
-        title = Content(option.title).truncate(title_cells, ellipsis=True, pad=True)
-        title = title.stylize(part["title-unread" if unread else "title"])
-        line1 = Content.assemble(
-            " ",
-            ("●" if unread else " ", part["dot"]),
-            " ",
-            (icon_glyph(notification.icon), part["icon"]),
-            " ",
-            title,
-            " ",
-            (age.rjust(age_cells), part["time-unread" if unread else "time"]),
-            " ",
-        )
-        body = snippet(notification.content) or " "
-        line2 = Content.assemble(
-            " " * lead,
-            Content(body).truncate(max(1, width - lead - 1), ellipsis=True).stylize(part["snippet"]),
-        )
+        plain = part["base"]
+        line1 = [
+            Segment(" ", plain),
+            Segment("●" if unread else " ", part["dot"]),
+            Segment(" ", plain),
+            Segment(icon_glyph(notification.icon), part["icon"]),
+            Segment(" ", plain),
+            Segment(_fit(option.title, title_cells), part["title-unread" if unread else "title"]),
+            Segment(" ", plain),
+            Segment(age.rjust(age_cells), part["time-unread" if unread else "time"]),
+            Segment(" ", plain),
+        ]
+        body_cells = max(1, width - lead - 1)
+        line2 = [
+            Segment(" " * lead, plain),
+            Segment(_fit(snippet(notification.content), body_cells), part["snippet"]),
+            Segment(" ", plain),
+        ]
         meta = {"option": self._option_to_index[option]}
-        strips = []
-        for line in (line1, line2):
-            line = line.truncate(width, pad=True)
-            segments = line.render_segments(base)
-            strips.append(Strip(segments, width).apply_meta(meta))
-        return strips
+        return [Strip(line, width).crop_extend(0, width, plain).apply_meta(meta) for line in (line1, line2)]
 
-    def _part_styles(self) -> dict[str, Style]:
-        return {
-            name: self.get_visual_style(f"inbox-list--{name}", partial=True)
-            for name in ("dot", "icon", "title", "title-unread", "snippet", "time", "time-unread")
-        }
+    def _segment_styles(self, base: Style) -> dict[str, RichStyle]:
+        styles = self._styles_for.get(base)
+        if styles is None:
+            styles = {"base": base.rich_style}
+            for name in ("dot", "icon", "title", "title-unread", "snippet", "time", "time-unread"):
+                styles[name] = (base + self.get_visual_style(f"inbox-list--{name}", partial=True)).rich_style
+            self._styles_for[base] = styles
+        return styles
+
+    def notify_style_update(self) -> None:
+        self._styles_for.clear()
+        self._rows.clear()
+        super().notify_style_update()
 
     def tick(self) -> None:
         """Move relative times on (called every half minute)."""
