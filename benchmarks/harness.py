@@ -56,7 +56,7 @@ def wrk(
     script: str | None = None,
 ) -> WrkResult:
     """Run wrk with one thread (the server gets the other core) and parse its --latency report."""
-    cmd = [need_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd = [need_wrk(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
     for key, value in (headers or {}).items():
         cmd += ["-H", f"{key}: {value}"]
     script_file = None

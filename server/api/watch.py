@@ -19,6 +19,7 @@ from server.errors import ApiError, encode_json
 from server.http import JSON_CONTENT_TYPE, Receive, Scope, Send
 from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError
 from server.query import WATCH_PARAMS, parse_inbox_query
+from server.store.base import PubsubUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,13 @@ async def handle_watch(ctx: AppContext, scope: Scope, receive: Receive, send: Se
         )
     except HubClosedError:
         await _reject(scope, send, 503, encode_json({"message": "The server is shutting down."}))
+        return
+    except PubsubUnavailableError as exc:
+        # The LISTEN connection is reconnecting: a client should come back shortly.
+        body = encode_json(
+            {"message": "Inbox notifications are unavailable right now, try again later.", "detail": str(exc)}
+        )
+        await _reject(scope, send, 503, body)
         return
     except Exception as exc:
         log.exception("watch: subscribing user %s failed", user.id)

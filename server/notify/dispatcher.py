@@ -184,10 +184,10 @@ class Dispatcher:
             for message, _ in batch:
                 await self._failed(message, str(exc), temporary=True)
             return
-        for (_, notification), new in zip(batch, inserted, strict=True):
-            if new:
-                self.delivered += 1
-                await self.store.pubsub.publish(notification)
+        fresh = [notification for (_, notification), new in zip(batch, inserted, strict=True) if new]
+        self.delivered += len(fresh)
+        # Concurrent publishes share one NOTIFY statement on PostgreSQL; in-process they are plain calls.
+        await asyncio.gather(*(self.store.pubsub.publish(n) for n in fresh))
 
     def _send_out_of_band(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
         task = asyncio.create_task(self._send(message, rendered), name=f"dispatch-{message.id}")

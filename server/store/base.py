@@ -43,6 +43,10 @@ class UnknownTemplateError(StoreError):
         self.template_ids = tuple(template_ids)
 
 
+class PubsubUnavailableError(StoreError):
+    """Publish/subscribe is down for now (e.g. the LISTEN connection is reconnecting): try again later."""
+
+
 class DuplicateUserError(StoreError):
     """A username is already taken."""
 

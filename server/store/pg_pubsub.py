@@ -29,7 +29,7 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from server.records import InboxNotification
-from server.store.base import InboxListener, InboxPubsub, StoreError, Unsubscribe
+from server.store.base import InboxListener, InboxPubsub, PubsubUnavailableError, Unsubscribe
 from server.store.pg_batch import GroupCommit
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,6 @@ BACKOFF_MIN = 0.05
 BACKOFF_MAX = 5.0
 
 Fetch = Callable[[uuid.UUID], Awaitable[InboxNotification | None]]
-
-
-class PubsubUnavailableError(StoreError):
-    """The listener connection is down and did not come back in time."""
 
 
 def channel_for(user_id: uuid.UUID) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx
 
 from server.records import InboxNotification
-from server.store.sqlite import SqliteStore
+from server.store import open_store
 from tests.live_server import LiveServer
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ async def seed_inbox(
         )
         for i in range(count)
     ]
-    store = SqliteStore(server.db_path)
+    store = open_store(server.db_path)
     await store.open()
     try:
         await store.insert_inbox_notifications(rows)

@@ -47,9 +47,9 @@ async def test_cursor_never_skips_rows_with_equal_timestamps(live_server: LiveSe
     owner = await user_id(live_server, live_server.owner_token)
     rows = await seed_inbox(live_server, owner, 30)
     # Rewrite them all to one created_at: the (created_at, id) cursor still pages through every row.
-    from server.store.sqlite import SqliteStore
+    from server.store import open_store
 
-    store = SqliteStore(live_server.db_path)
+    store = open_store(live_server.db_path)
     await store.open()
     same = rows[0].created_at
     await store.insert_inbox_notifications(
