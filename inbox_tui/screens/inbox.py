@@ -121,7 +121,9 @@ class InboxScreen(Screen[None]):
         self.query_one("#new-marker", Static).display = False
         self.query_one(InboxHeader).link = self.inbox_app.link
         self.set_interval(30.0, self._tick)
-        if self.state.loaded or self.client is None:
+        if not self.state.loaded and self.client is not None and self._take_ready_page():
+            pass
+        elif self.state.loaded or self.client is None:
             self.refresh_list()
             self.call_after_refresh(self.inbox_app.first_page_shown)
         else:
@@ -302,6 +304,17 @@ class InboxScreen(Screen[None]):
             state.merge_arrivals(late)
         self.refresh_list()
         self.call_after_refresh(self.inbox_app.first_page_shown)
+
+    def _take_ready_page(self) -> bool:
+        """Show the start-up page at once if it has already arrived (so the first frame has the inbox)."""
+        app = self.inbox_app
+        future = app.prefetched_page_if_ready(self.state.filters)
+        if future is None:
+            return False
+        self.state.apply_page(future.result(), first=True)
+        self.refresh_list()
+        self.call_after_refresh(app.first_page_shown)
+        return True
 
     def load_failed(self, error: BaseException) -> None:
         """Show the error where the list would be (the app also shows a toast)."""
