@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib
 import os
@@ -105,6 +106,7 @@ class InboxApp(App[None]):
         owns_client: bool = False,
         source: str = "",
         terminal_write: Callable[[str], None] | None = None,
+        filters: Filters | None = None,
     ) -> None:
         """Build the app.
 
@@ -116,10 +118,11 @@ class InboxApp(App[None]):
         watch: follow the live stream (off for tests that want a still inbox).
         owns_client: close the client on exit. source: where the connection came from, for the header.
         terminal_write: where escape sequences for alerts go (default: the terminal).
+        filters: the filters to start with (the remembered ones), when no `initial` state is given.
         """
         super().__init__()
         self.client = client
-        self.state = initial if initial is not None else InboxState()
+        self.state = initial if initial is not None else InboxState(filters=filters or Filters())
         self.clock = clock
         self.keymap_overrides, self.keymap_problems = parse_keys(keys or {})
         self.set_keymap(self.keymap_overrides)
@@ -377,8 +380,10 @@ class InboxApp(App[None]):
 def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = None) -> None:
     """Run the inbox against a resolved connection (the caller stops any embedded server afterwards)."""
     from inbox_tui.config import load_config
+    from inbox_tui.ui_state import UiState
 
     cfg = config if config is not None else load_config()
+    remembered = UiState.load()
     transport = None
     if urlsplit(connection.url).scheme == "http":
         import httpx
@@ -391,14 +396,25 @@ def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = Non
     app = InboxApp(
         client,
         keys=cfg.keys,
-        alert=AlertSettings.from_config(cfg.alert, cfg.alert_command),
+        alert=AlertSettings.from_config(remembered.alert or cfg.alert, cfg.alert_command),
         owns_client=True,
         source="demo" if demo else str(source),
+        filters=remembered.filters,
     )
-    theme = getattr(cfg, "theme", None)
+    theme = remembered.theme or getattr(cfg, "theme", None)
     if theme and theme in app.available_themes:
         app.theme = theme
+    started_theme = app.theme
     app.run()
+    # Remember the filters (and a theme picked in the app) for next time; a state file that cannot be
+    # written must not turn a clean exit into an error.
+    filters = app.state.filters
+    update = remembered.with_filters(filters).update(unread_only=filters.read_status == "unread")
+    if app.theme != started_theme:
+        update = update.update(theme=app.theme)
+    if update != remembered:
+        with contextlib.suppress(OSError):
+            update.save()
 
 
 def fixed_clock(moment: datetime) -> Clock:

@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from inbox_tui.state import unread_badge
+from inbox_tui.widgets.render import clean_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +67,6 @@ class InboxHeader(Widget):
     scope: reactive[str] = reactive("")
     link: reactive[Link] = reactive(Link)
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._timer_running = False
-
     def on_mount(self) -> None:
         # The countdown of "reconnecting in N s" moves once a second; cheap when not reconnecting.
         self.set_interval(1.0, self._tick)
@@ -96,6 +93,13 @@ class InboxHeader(Widget):
         dot = "●" if state in ("live", "demo") else "○"
         right = Content.assemble((f"{dot} {self.link.describe()}", style(part, partial=True)), " ")
         middle = Content(f"  {self.scope}" if self.scope else "").stylize(style("inbox-header--muted", partial=True))
+        detail = clean_line(self.link.detail.splitlines()[0]) if self.link.detail and state != "live" else ""
+        if detail:
+            # Why it is not live, as far as room allows (after the filters, which say what is listed).
+            spare = width - left.cell_length - middle.cell_length - right.cell_length - 3
+            if spare >= 12:
+                why = Content(f"({detail}) ").truncate(spare, ellipsis=True)
+                right = Content.assemble(why.stylize(style("inbox-header--muted", partial=True)), right)
         room = width - left.cell_length - right.cell_length
         if room < middle.cell_length:
             middle = middle.truncate(max(0, room), ellipsis=room > 1)
