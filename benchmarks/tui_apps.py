@@ -124,7 +124,7 @@ def inbox_app(args: argparse.Namespace) -> App[None]:
 
     # First and last arrival from the watch (monotonic), for the burst benchmark's "delivered in".
     arrivals = [0.0, 0.0]
-    queue_arrival = InboxScreen._queue_arrival
+    queue_arrival = InboxScreen.queue_arrival
 
     def timed_arrival(screen: InboxScreen, event: Any) -> None:
         now = time.monotonic()
@@ -132,7 +132,7 @@ def inbox_app(args: argparse.Namespace) -> App[None]:
         arrivals[1] = now
         queue_arrival(screen, event)
 
-    InboxScreen._queue_arrival = timed_arrival  # type: ignore[method-assign]
+    InboxScreen.queue_arrival = timed_arrival  # type: ignore[method-assign]
 
     if args.fixed:
         state = InboxState.from_notifications(fixed_notifications(args.fixed))

@@ -388,7 +388,7 @@ class InboxScreen(Screen[None]):
                 if now - last > 0.001:
                     busy_since = now  # the stream had to wait for this one: not a backlog
                 if isinstance(item, Arrived):
-                    self._queue_arrival(item.event)
+                    self.queue_arrival(item.event)
                 elif isinstance(item, StateChanged):
                     self._link_changed(item)
                 if now - busy_since >= WATCH_SLICE:
@@ -414,7 +414,8 @@ class InboxScreen(Screen[None]):
         elif change.state is ConnectionState.OFFLINE and change.error is not None:
             self.app.notify(detail, title="Live updates stopped", severity="error", markup=False)
 
-    def _queue_arrival(self, event: InboxEvent) -> None:
+    def queue_arrival(self, event: InboxEvent) -> None:
+        """Take one new notification from the watch; bursts are shown together a moment later."""
         self._arrivals.append(event)
         if self._arrivals_during_load is not None:
             self._arrivals_during_load.append(event)
