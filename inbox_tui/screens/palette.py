@@ -47,6 +47,10 @@ class InboxCommands(Provider):
             else:
                 runner = f"app.{spec.action}"
             yield PaletteCommand(spec.description, f"{display_keys(keys[spec.id])}  ({spec.id})", runner)
+        # Screens without a key of their own.
+        yield PaletteCommand(
+            "Admin: notifier, delivery methods, test notification", "owners", "app.open_screen('admin')"
+        )
         if notification is not None:
             for number, item in enumerate(notification.actions[:9], 1):
                 label = clean_line(item.label) or item.url

@@ -250,3 +250,29 @@ async def test_offline_link_and_empty_inbox_say_so() -> None:
         await pilot.pause()
         assert "No notifications" in str(app.screen.query_one("#empty").render())
         assert app.query_one(InboxHeader).link.state == "offline"
+
+
+async def test_palette_lists_the_highlighted_notifications_actions_and_admin() -> None:
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        from inbox_tui.screens.palette import InboxCommands
+
+        provider = InboxCommands(app.screen)
+        names = [command.name for command in provider._commands()]
+        assert "Open: View workspaces" in names and "Open: View templates" in names
+        assert any(name.startswith("Admin") for name in names)
+        assert "Read/unread" in names and "Down" not in names  # moving keys stay keys
+
+
+async def test_alert_command_gets_the_notification_in_its_environment(tmp_path: Any) -> None:
+    out = tmp_path / "alert.txt"
+    command = f"sh -c 'printf %s \"$INBOX_TITLE\" > {out}'"
+    app = app_with(alert=AlertSettings("command", command))
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = screen_of(app)
+        app.post_message(events.AppBlur())
+        await wait_for(pilot, lambda: not app.app_focus, "blur")
+        screen.queue_arrival(event(make(60, title="Build; rm -rf / done"), 4))
+        await wait_for(pilot, lambda: out.exists() and out.read_text() != "", "the alert command")
+        assert out.read_text() == "Build; rm -rf / done"
