@@ -214,6 +214,9 @@ class InboxApp(App[None]):
         self._frozen_at = time.monotonic()
 
     async def on_unmount(self) -> None:
+        if self._frozen_at is not None:
+            # Hand what was frozen back to the collector: the app's objects die with it (tests, embedders).
+            gc.unfreeze()
         if self.owns_client and self.client is not None:
             await self.client.aclose()
 
