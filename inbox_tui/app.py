@@ -395,13 +395,19 @@ def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = Non
         # redirects: skip building a verifying SSL context, which loads the CA bundle (~30 ms of start-up).
         transport = httpx.AsyncHTTPTransport(verify=False)
     client = CoderClient(connection.url, connection.token, transport=transport)
-    source = getattr(connection, "source_label", connection.source)
+    # Which deployment this is, in a word for the header: the demo, the embedded server, or the host.
+    if demo:
+        source = "demo"
+    elif connection.source == "embedded":
+        source = "local"
+    else:
+        source = urlsplit(connection.url).hostname or connection.url
     app = InboxApp(
         client,
         keys=cfg.keys,
         alert=AlertSettings.from_config(remembered.alert or cfg.alert, cfg.alert_command),
         owns_client=True,
-        source="demo" if demo else str(source),
+        source=source,
         filters=remembered.filters,
     )
     theme = remembered.theme or getattr(cfg, "theme", None)

@@ -119,7 +119,9 @@ class InboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#new-marker", Static).display = False
-        self.query_one(InboxHeader).link = self.inbox_app.link
+        header = self.query_one(InboxHeader)
+        header.link = self.inbox_app.link
+        header.source = self.inbox_app.source
         self.set_interval(30.0, self._tick)
         if not self.state.loaded and self.client is not None and self._take_ready_page():
             pass

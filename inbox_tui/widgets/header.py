@@ -65,6 +65,7 @@ class InboxHeader(Widget):
 
     unread: reactive[int] = reactive(0)
     scope: reactive[str] = reactive("")
+    source: reactive[str] = reactive("")
     link: reactive[Link] = reactive(Link)
 
     def on_mount(self) -> None:
@@ -92,6 +93,8 @@ class InboxHeader(Widget):
         }.get(state, "inbox-header--error")
         dot = "●" if state in ("live", "demo") else "○"
         right = Content.assemble((f"{dot} {self.link.describe()}", style(part, partial=True)), " ")
+        if self.source and width >= 70:
+            right = Content.assemble((f"{clean_line(self.source)} ", style("inbox-header--muted", partial=True)), right)
         middle = Content(f"  {self.scope}" if self.scope else "").stylize(style("inbox-header--muted", partial=True))
         detail = clean_line(self.link.detail.splitlines()[0]) if self.link.detail and state != "live" else ""
         if detail:
