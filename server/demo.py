@@ -12,7 +12,7 @@ from typing import Any
 
 from server.context import AppContext
 from server.notify.enqueue import template_context
-from server.notify.gotemplate import render, render_actions
+from server.notify.gotemplate import TemplateError, render, render_actions
 from server.records import InboxFilter, InboxNotification, User, now_utc
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,18 @@ def _sample(rng: random.Random) -> Sample:
         ),
         (
             "c34a0c09-0704-4cac-bd1c-0c0146811c2b",
-            {"name": ws, "template_version_name": f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}"},
+            {
+                "name": ws,
+                "template_version_name": f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}",
+                "template_version_message": "Bump the Go toolchain",
+            },
             {},
         ),
         ("a9d027b4-ac49-4fb1-9f6d-45af15f64e7a", {"workspace": ws, "threshold": "90%"}, {}),
         (
             "f047f6a3-5713-40f7-85aa-0394cce9fa3a",
-            {"workspace": ws, "threshold": "95%", "volume": "/home"},
-            {},
+            {"workspace": ws},
+            {"volumes": [{"path": "/home/coder", "threshold": "95%"}]},
         ),
         (
             "2faeee0f-26cb-4e96-821c-85ccb9f71513",
@@ -112,16 +116,23 @@ async def seed(ctx: AppContext, user: User, rng: random.Random, count: int = SEE
         }
         context = template_context(payload)
         created = now - timedelta(minutes=5 + i * 55 + rng.randint(0, 40))
+        try:
+            title = render(template.title_template, context, base_url=base_url)
+            content = render(template.body_template, context, base_url=base_url)
+            actions = tuple(render_actions(template.actions, context, base_url=base_url))
+        except TemplateError:
+            log.exception("demo: cannot render %s", template.name)
+            continue
         rows.append(
             InboxNotification(
                 id=uuid.uuid4(),
                 user_id=user.id,
                 template_id=template.id,
                 targets=None,
-                title=render(template.title_template, context, base_url=base_url),
-                content=render(template.body_template, context, base_url=base_url),
+                title=title,
+                content=content,
                 icon="",
-                actions=tuple(render_actions(template.actions, context, base_url=base_url)),
+                actions=actions,
                 read_at=created + timedelta(minutes=3) if i % 3 == 2 else None,
                 created_at=created,
             )
@@ -130,6 +141,15 @@ async def seed(ctx: AppContext, user: User, rng: random.Random, count: int = SEE
 
 
 async def _produce(ctx: AppContext) -> None:
+    try:
+        await _produce_forever(ctx)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("demo: producer stopped")
+
+
+async def _produce_forever(ctx: AppContext) -> None:
     rng = random.Random()
     for user in await _users(ctx):
         if not await ctx.store.list_inbox(user.id, _ALL, limit=1):

@@ -1,0 +1,51 @@
+"""`inbox-server serve --demo`: realistic seed data, and new notifications keep coming."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+from server.demo import SEED_COUNT, _sample
+from server.notify.catalogue import load_bundled_templates
+from server.notify.enqueue import template_context
+from server.notify.gotemplate import render, render_actions
+from tests.live_server import LiveServer
+from tests.server.helpers import inbox, wait_for
+
+
+def test_every_demo_sample_renders_completely() -> None:
+    templates = {t.id: t for t in load_bundled_templates()}
+    seen: set[str] = set()
+    for seed in range(500):
+        template_id, labels, data = _sample(random.Random(seed))
+        seen.add(template_id)
+        template = templates[uuid.UUID(template_id)]
+        context = template_context({"labels": labels, "data": data, "user_username": "ada", "user_name": "Ada"})
+        for source in (template.title_template, template.body_template):
+            assert "<no value>" not in render(source, context, base_url="http://x"), template.name
+        render_actions(template.actions, context, base_url="http://x")
+    assert len(seen) >= 10
+
+
+async def test_demo_seeds_and_keeps_producing(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path, args=["--demo"]).start()
+    try:
+
+        async def seeded() -> dict[str, Any] | None:
+            page = await inbox(server)
+            return page if len(page["notifications"]) == 25 else None
+
+        first = await wait_for(seeded, within=20)
+        assert 0 < first["unread_count"] < SEED_COUNT
+        templates = {n["template_id"] for n in first["notifications"]}
+        assert len(templates) >= 4
+        newest = first["notifications"][0]["id"]
+
+        async def produced() -> bool:
+            return (await inbox(server))["notifications"][0]["id"] != newest
+
+        await wait_for(produced, within=30)
+    finally:
+        server.stop()
