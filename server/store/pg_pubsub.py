@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
+from server.api.wire import inbox_notification_json
 from server.records import InboxNotification
 from server.store.base import InboxListener, InboxPubsub, PubsubUnavailableError, Unsubscribe
 from server.store.pg_batch import GroupCommit
@@ -54,29 +55,9 @@ def listener_application_name(pid: int | None = None) -> str:
     return f"inbox-server listener {os.getpid() if pid is None else pid}"
 
 
-def _go_time(value: datetime) -> str:
-    """Go's time.Time JSON: RFC 3339 in UTC with the fraction's trailing zeros trimmed."""
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
 def notification_payload(n: InboxNotification) -> dict[str, Any]:
     """The notification as Coder's InboxNotification JSON, icon as stored (watchers apply the fallback)."""
-    return {
-        "id": str(n.id),
-        "user_id": str(n.user_id),
-        "template_id": str(n.template_id),
-        "targets": None if n.targets is None else [str(t) for t in n.targets],
-        "title": n.title,
-        "content": n.content,
-        "icon": n.icon,
-        "actions": [{"label": a.get("label", ""), "url": a.get("url", "")} for a in n.actions],
-        "read_at": None if n.read_at is None else _go_time(n.read_at),
-        "created_at": _go_time(n.created_at),
-    }
+    return {**inbox_notification_json(n), "icon": n.icon}
 
 
 def encode_event(n: InboxNotification) -> str:
