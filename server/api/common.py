@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from server.context import AppContext
@@ -13,6 +15,26 @@ from server.records import User
 from server.uuids import UUIDParseError, parse_uuid
 
 Handler = Callable[[AppContext, Request, User], Awaitable[Response]]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def database_errors(message: str, passthrough: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a failing store call into Coder's 500 for that step (message as Coder words it, error as detail).
+
+    `passthrough` names store errors the handler answers itself (e.g. an unknown template is a 400).
+    """
+    try:
+        yield
+    except ApiError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, passthrough):
+            raise
+        log.exception("%s", message)
+        raise ApiError(500, message, str(exc)) from exc
+
 
 _GO_TYPES = {bool: "bool", str: "string"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from server.api.common import resolve_user_param
+from server.api.common import database_errors, resolve_user_param
 from server.api.wire import preferences_json
 from server.context import AppContext
 from server.errors import MSG_BAD_JSON, ApiError
@@ -17,7 +17,9 @@ from server.uuids import UUIDParseError, parse_uuid
 async def get_preferences(ctx: AppContext, req: Request, user: User) -> Response:
     """GET /users/{user}/notifications/preferences: explicit rows only, null when none."""
     target = await resolve_user_param(ctx, user, req.path_params["user"])
-    return json_response(preferences_json(await ctx.store.get_preferences(target.id)))
+    with database_errors("Failed to retrieve user notification preferences."):
+        rows = await ctx.store.get_preferences(target.id)
+    return json_response(preferences_json(rows))
 
 
 async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response:
@@ -49,7 +51,8 @@ async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response
             raise ApiError(400, "Unable to parse notification template UUID.", str(exc)) from None
     if changes:
         try:
-            await ctx.store.upsert_preferences(target.id, changes)
+            with database_errors("Failed to update user notifications preferences.", (UnknownTemplateError,)):
+                await ctx.store.upsert_preferences(target.id, changes)
         except UnknownTemplateError as exc:
             # Deviation: Coder fails the foreign key with a 500; an unknown id is the client's mistake.
             raise ApiError(
@@ -59,4 +62,6 @@ async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response
                     ("template_disabled_map", f"notification template {tid} does not exist") for tid in exc.template_ids
                 ],
             ) from None
-    return json_response(preferences_json(await ctx.store.get_preferences(target.id)))
+    with database_errors("Failed to retrieve user notifications preferences."):
+        rows = await ctx.store.get_preferences(target.id)
+    return json_response(preferences_json(rows))

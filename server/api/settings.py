@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from server.api.common import field_of
+from server.api.common import database_errors, field_of
 from server.context import AppContext
 from server.errors import ApiError, forbidden
 from server.http import Request, Response, empty_response, json_response
@@ -15,7 +15,8 @@ SETTINGS_KEY = "notifications_settings"
 
 async def read_paused(ctx: AppContext) -> bool:
     """Whether the notifier is paused, from the stored settings (`{}` when never set)."""
-    raw = await ctx.store.get_site_config(SETTINGS_KEY) or "{}"
+    with database_errors("Failed to fetch current notifications settings."):
+        raw = await ctx.store.get_site_config(SETTINGS_KEY) or "{}"
     try:
         value = json.loads(raw)
     except ValueError:
@@ -33,12 +34,14 @@ async def put_settings(ctx: AppContext, req: Request, user: User) -> Response:
     body = await req.json_object()
     paused = field_of(body, "notifier_paused", bool, "NotificationsSettings", False)
     canonical = json.dumps({"notifier_paused": paused}, separators=(",", ":"))
-    current = await ctx.store.get_site_config(SETTINGS_KEY) or "{}"
+    with database_errors("Failed to fetch current notifications settings."):
+        current = await ctx.store.get_site_config(SETTINGS_KEY) or "{}"
     if current == canonical:
         return empty_response(304)
     if not user.is_owner:
         raise forbidden()
-    await ctx.store.set_site_config(SETTINGS_KEY, canonical)
+    with database_errors("Failed to update notifications settings."):
+        await ctx.store.set_site_config(SETTINGS_KEY, canonical)
     if not paused:
         ctx.dispatcher.wake()
     return json_response({"notifier_paused": paused})

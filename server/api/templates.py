@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.api.common import field_of, path_uuid
+from server.api.common import database_errors, field_of, path_uuid
 from server.api.wire import template_json
 from server.context import AppContext
 from server.errors import ApiError, forbidden, not_found
@@ -14,7 +14,8 @@ AVAILABLE_METHODS = [m.value for m in NotificationMethod if m is not Notificatio
 
 
 async def _templates_of(ctx: AppContext, kind: str) -> Response:
-    rows = await ctx.store.list_templates(kind)
+    with database_errors(f'Failed to retrieve "{kind}" notifications templates.'):
+        rows = await ctx.store.list_templates(kind)
     # A nil Go slice encodes as null when a kind has no templates.
     return json_response([template_json(t) for t in rows] if rows else None)
 
