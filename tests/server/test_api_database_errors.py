@@ -91,6 +91,14 @@ def broken(server: LiveServer, table: str) -> Iterator[None]:
             {"template_disabled_map": {"39b1e189-c857-4b0c-877a-511144c18516": True}},
             "Failed to update user notifications preferences.",
         ),
+        ("notification_messages", "POST", "/notifications/test", None, "Failed to send test notification"),
+        (
+            "notification_messages",
+            "POST",
+            "/notifications/custom",
+            {"content": {"title": "t", "message": "m"}},
+            "Failed to send custom notification",
+        ),
     ],
 )
 async def test_database_failure_gets_coders_500(
