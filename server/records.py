@@ -5,6 +5,7 @@ They mirror Coder's database rows, not the wire format: `server.api.wire` turns 
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,17 @@ ROLE_MEMBER = "member"
 TEMPLATE_TEST_NOTIFICATION = uuid.UUID("c425f63e-716a-4bf4-ae24-78348f706c3f")
 TEMPLATE_CUSTOM_NOTIFICATION = uuid.UUID("39b1e189-c857-4b0c-877a-511144c18516")
 TEMPLATE_ONE_TIME_PASSCODE = uuid.UUID("62f86a30-2330-4b61-a26d-311ff3b608cf")
+
+
+_ids = random.Random()  # seeded from os.urandom; ids need uniqueness, not secrecy
+
+
+def new_message_id() -> uuid.UUID:
+    """A random (version 4) UUID for a queued message, without a getrandom syscall per id.
+
+    Message ids only need to be unique (they become inbox notification ids); tokens use `secrets`.
+    """
+    return uuid.UUID(int=_ids.getrandbits(128), version=4)
 
 
 def now_utc() -> datetime:

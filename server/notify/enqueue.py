@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from server.config import ServerConfig
 from server.errors import ApiError
@@ -19,6 +20,7 @@ from server.records import (
     NotificationMethod,
     NotificationTemplate,
     User,
+    new_message_id,
     now_utc,
 )
 from server.store.base import Store
@@ -56,7 +58,7 @@ def dedupe_hash(
         str(template_id),
         str(user_id),
         method,
-        json.dumps(payload, sort_keys=True, separators=(",", ":")),
+        orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode(),
         ",".join(str(t) for t in targets or ()),
         now_utc().strftime("%Y-%m-%d"),
     ]
@@ -142,7 +144,7 @@ class Enqueuer:
         target_tuple = tuple(targets) if targets is not None else None
         messages = [
             NotificationMessage(
-                id=uuid.uuid4(),
+                id=new_message_id(),
                 template_id=template.id,
                 user_id=user.id,
                 method=method,
