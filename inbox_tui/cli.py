@@ -26,8 +26,6 @@ from inbox_tui import __version__
 from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxEvent, InboxNotification
-from inbox_tui.api.resync import resync
-from inbox_tui.api.watch import Arrived, ConnectionState, InboxWatcher, Reconnected, StateChanged
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token
 from inbox_tui.connection import Connection, ResolveError, resolve
 from inbox_tui.embedded import EmbeddedError
@@ -387,6 +385,11 @@ async def cmd_list(args: argparse.Namespace, connection: Connection, client: Cod
 
 async def cmd_watch(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
     """`watch`: print each new notification until interrupted, reconnecting (and catching up) on its own."""
+    # Only `watch` needs the websocket stack (websockets, ~10 ms to import): the inbox and the other
+    # commands must not pay for it at start-up.
+    from inbox_tui.api.resync import resync
+    from inbox_tui.api.watch import Arrived, ConnectionState, InboxWatcher, Reconnected, StateChanged
+
     filters: dict[str, Any] = {
         "targets": _id_list(args.target),
         "templates": _id_list(args.template),
