@@ -15,13 +15,11 @@ import contextlib
 import json
 import os
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 APP_NAME = "inbox-tui"
 CONFIG_FILE = "config.toml"
@@ -249,6 +247,9 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(f"cannot read {target}: {exc.strerror or exc}") from exc
+    # TOML is parsed only when there is a file (start-up without a config file skips the import).
+    import tomllib
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -260,6 +261,8 @@ def load_config(path: Path | None = None) -> Config:
 
 def save_config(config: Config, path: Path | None = None) -> Path:
     """Write the config file atomically; returns its path."""
+    import tomli_w
+
     target = path or config_path()
     write_atomic(target, tomli_w.dumps(config.to_dict()))
     return target
