@@ -28,7 +28,6 @@ from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxEvent, InboxNotification
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token
 from inbox_tui.connection import Connection, ResolveError, resolve
-from inbox_tui.embedded import EmbeddedError
 
 PROG = "inbox-tui"
 EXIT_OK = 0
@@ -285,7 +284,7 @@ async def _guarded(command: Command, args: argparse.Namespace, connection: Conne
 def _connect(args: argparse.Namespace, *, long_lived: bool = False) -> Connection:
     try:
         return resolve(args.url, args.token, demo=bool(args.demo), long_lived=long_lived)
-    except (ResolveError, ConfigError, EmbeddedError) as exc:
+    except (ResolveError, ConfigError) as exc:
         raise CommandFailed(str(exc)) from exc
 
 

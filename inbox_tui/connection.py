@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inbox_tui.api.client import CoderClient, normalize_url
 from inbox_tui.config import (
@@ -27,7 +28,10 @@ from inbox_tui.config import (
     load_config,
     load_token,
 )
-from inbox_tui.embedded import EmbeddedServer, embedded_server
+
+if TYPE_CHECKING:
+    # The launcher is imported only when it is used: a configured URL never needs it.
+    from inbox_tui.embedded import EmbeddedServer
 
 SOURCE_FLAGS = "flags"
 SOURCE_ENV = "environment"
@@ -47,7 +51,10 @@ SOURCE_LABELS = {
 
 
 class ResolveError(Exception):
-    """Nothing usable could be resolved (e.g. a URL without a token); the message says what to do."""
+    """Nothing usable could be resolved (e.g. a URL without a token, or the embedded server would not start).
+
+    The message says what to do.
+    """
 
 
 @dataclass(slots=True)
@@ -142,6 +149,15 @@ def find_explicit(
     return Explicit(url=url, token=token, url_source=url_source, token_source=token_source)
 
 
+def _start_embedded(*, demo: bool, long_lived: bool) -> EmbeddedServer:
+    from inbox_tui.embedded import EmbeddedError, embedded_server
+
+    try:
+        return embedded_server(demo=demo, long_lived=long_lived)
+    except EmbeddedError as exc:
+        raise ResolveError(str(exc)) from exc
+
+
 def resolve(
     url_flag: str | None = None,
     token_flag: str | None = None,
@@ -153,19 +169,20 @@ def resolve(
 ) -> Connection:
     """Resolve the connection, starting (or joining) the embedded server when nothing is configured.
 
+    Raises ResolveError (also when the embedded server cannot be started) or ConfigError.
     `long_lived` (the TUI, `watch`) publishes the embedded server so other commands can join it.
     The caller must `close()` the returned connection.
     """
     if demo:
         if url_flag or token_flag:
             raise ResolveError("--demo runs its own server; it cannot be combined with --url or --token")
-        server = embedded_server(demo=True, long_lived=long_lived)
+        server = _start_embedded(demo=True, long_lived=long_lived)
         return Connection(url=server.url, token=server.token, source=SOURCE_DEMO, embedded=server)
     found = find_explicit(url_flag, token_flag, env=env, config=config)
     if found.url is None:
         if found.token_source == SOURCE_FLAGS:
             raise ResolveError("--token was given without a URL: add --url or set CODER_URL")
-        server = embedded_server(demo=False, long_lived=long_lived)
+        server = _start_embedded(demo=False, long_lived=long_lived)
         return Connection(url=server.url, token=server.token, source=SOURCE_EMBEDDED, embedded=server)
     try:
         url = normalize_url(found.url)

@@ -27,7 +27,7 @@ import json, sys
 import inbox_tui.cli
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in {
     "websockets", "click", "pygments", "rich", "textual", "markdown_it", "tomllib", "tomli_w",
-} or name in ("httpx._main", "inbox_tui.api.watch", "inbox_tui.api.resync"))
+} or name in ("httpx._main", "inbox_tui.api.watch", "inbox_tui.api.resync", "inbox_tui.embedded"))
 import httpx
 usable = callable(httpx.main) and httpx.AsyncClient is not None
 try:
@@ -41,7 +41,7 @@ print(json.dumps({"loaded": loaded, "usable": usable, "cli_module": cli_module})
 """
 
 
-def test_importing_the_cli_leaves_out_the_watch_and_httpx_cli(tmp_path: Path) -> None:
+def test_importing_the_cli_leaves_out_the_watch_the_launcher_and_httpx_cli(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, timeout=60, check=True, cwd=tmp_path
     )
