@@ -1,9 +1,10 @@
 """The notification list: an OptionList whose options carry inbox notifications.
 
-Rows have a fixed height, so the line bookkeeping OptionList keeps per option (and computes by rendering
-every option) is replaced by arithmetic: 10,000 rows cost nothing until they scroll into view. Rows are
-drawn straight from the notification at the current width, cached until the row, the width or the clock
-tick changes. New notifications are prepended without moving the highlight off the notification it was on.
+Rows have a fixed height (two lines, or one in compact mode), so the line bookkeeping OptionList keeps per
+option (and computes by rendering every option) is replaced by arithmetic: 10,000 rows cost nothing until
+they scroll into view. Rows are drawn straight from the notification at the current width, cached until
+the row, the width, the mode or the clock tick changes. New notifications are prepended without moving the
+highlight off the notification it was on.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from inbox_tui.widgets.render import clean_line, icon_glyph, relative_time, snip
 
 ROW_HEIGHT = 2
 """Lines per notification: title line, snippet line."""
+COMPACT_ROW_HEIGHT = 1
+"""Lines per notification in compact mode: the title line only."""
 
 Clock = Callable[[], datetime]
 
@@ -70,11 +73,12 @@ class NotificationOption(Option):
 class _FixedLines(Sequence[tuple[int, int]]):
     """OptionList's line table ((option index, line in option) per line) for fixed-height rows."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, height: int) -> None:
         self._count = count
+        self._height = height
 
     def __len__(self) -> int:
-        return self._count * ROW_HEIGHT
+        return self._count * self._height
 
     @overload
     def __getitem__(self, y: int) -> tuple[int, int]: ...
@@ -87,25 +91,26 @@ class _FixedLines(Sequence[tuple[int, int]]):
             y += len(self)
         if not 0 <= y < len(self):
             raise IndexError(y)
-        return divmod(y, ROW_HEIGHT)
+        return divmod(y, self._height)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         for y in range(len(self)):
-            yield divmod(y, ROW_HEIGHT)
+            yield divmod(y, self._height)
 
 
 class _FixedMap(dict[int, int]):
     """OptionList's per-option height / first-line maps, computed instead of stored."""
 
-    def __init__(self, count: int, line_of: bool) -> None:
+    def __init__(self, count: int, height: int, line_of: bool) -> None:
         super().__init__()
         self._count = count
+        self._height = height
         self._line_of = line_of
 
     def __getitem__(self, index: int) -> int:
         if not 0 <= index < self._count:
             raise KeyError(index)
-        return index * ROW_HEIGHT if self._line_of else ROW_HEIGHT
+        return index * self._height if self._line_of else self._height
 
     def __contains__(self, index: object) -> bool:
         return isinstance(index, int) and 0 <= index < self._count
@@ -115,7 +120,7 @@ class _FixedMap(dict[int, int]):
 
 
 class InboxList(OptionList):
-    """The inbox: notifications newest first, two lines each."""
+    """The inbox: notifications newest first, two lines each (one in compact mode)."""
 
     BINDINGS: ClassVar[list[BindingType]] = list_bindings()
 
@@ -153,9 +158,11 @@ class InboxList(OptionList):
             super().__init__()
             self.count = count
 
-    def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
+    def __init__(self, *, clock: Clock = system_clock, compact_rows: bool = False, id: str | None = None) -> None:
+        """`compact_rows`: one line per notification (OptionList's own `compact` is a border style)."""
         super().__init__(id=id)
         self._clock = clock
+        self._row_height = COMPACT_ROW_HEIGHT if compact_rows else ROW_HEIGHT
         self._now = clock()
         self._rows: dict[tuple[int, Style, int], list[Strip]] = {}
         self._styles_for: dict[Style, dict[str, RichStyle]] = {}
@@ -165,20 +172,20 @@ class InboxList(OptionList):
 
     @property
     def _lines(self) -> Sequence[tuple[int, int]]:
-        return _FixedLines(len(self._options))
+        return _FixedLines(len(self._options), self._row_height)
 
     @property
     def _heights(self) -> dict[int, int]:
-        return _FixedMap(len(self._options), line_of=False)
+        return _FixedMap(len(self._options), self._row_height, line_of=False)
 
     @property
     def _index_to_line(self) -> dict[int, int]:
-        return _FixedMap(len(self._options), line_of=True)
+        return _FixedMap(len(self._options), self._row_height, line_of=True)
 
     def _update_lines(self) -> None:
         if not self.scrollable_content_region:
             return
-        virtual_size = Size(self.scrollable_content_region.width, len(self._options) * ROW_HEIGHT)
+        virtual_size = Size(self.scrollable_content_region.width, len(self._options) * self._row_height)
         if virtual_size != self.virtual_size:
             self.virtual_size = virtual_size
             self._scroll_update(virtual_size)
@@ -188,7 +195,7 @@ class InboxList(OptionList):
         super()._clear_caches()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._options) * ROW_HEIGHT
+        return len(self._options) * self._row_height
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
@@ -229,14 +236,18 @@ class InboxList(OptionList):
             Segment(age.rjust(age_cells), part["time-unread" if unread else "time"]),
             Segment(" ", plain),
         ]
-        body_cells = max(1, width - lead - 1)
-        line2 = [
-            Segment(" " * lead, plain),
-            Segment(_fit(snippet(notification.content), body_cells), part["snippet"]),
-            Segment(" ", plain),
-        ]
+        lines = [line1]
+        if self._row_height > 1:
+            body_cells = max(1, width - lead - 1)
+            lines.append(
+                [
+                    Segment(" " * lead, plain),
+                    Segment(_fit(snippet(notification.content), body_cells), part["snippet"]),
+                    Segment(" ", plain),
+                ]
+            )
         meta = {"option": self._option_to_index[option]}
-        return [Strip(line, width).crop_extend(0, width, plain).apply_meta(meta) for line in (line1, line2)]
+        return [Strip(line, width).crop_extend(0, width, plain).apply_meta(meta) for line in lines]
 
     def _segment_styles(self, base: Style) -> dict[str, RichStyle]:
         styles = self._styles_for.get(base)
@@ -256,6 +267,39 @@ class InboxList(OptionList):
         """Move relative times on (called every half minute)."""
         self._now = self._clock()
         self._rows.clear()
+        self.refresh()
+
+    # ----- compact mode ---------------------------------------------------------------------------
+
+    @property
+    def compact_rows(self) -> bool:
+        """True when each notification takes one line (title only) instead of two."""
+        return self._row_height == COMPACT_ROW_HEIGHT
+
+    @property
+    def row_height(self) -> int:
+        """Lines per notification in the current mode."""
+        return self._row_height
+
+    def set_compact_rows(self, compact: bool) -> None:
+        """Switch between one and two lines per notification.
+
+        The same notification stays highlighted and, where the list allows, on the same screen line.
+        """
+        height = COMPACT_ROW_HEIGHT if compact else ROW_HEIGHT
+        if height == self._row_height:
+            return
+        old = self._row_height
+        highlighted = self.highlighted
+        line_on_screen = None if highlighted is None else highlighted * old - round(self.scroll_y)
+        self._row_height = height
+        self._rows.clear()
+        self._update_lines()
+        if highlighted is not None and line_on_screen is not None and self.scrollable_content_region:
+            # Whole rows at the top of the view: a half row there looks like a drawing error.
+            target = max(0, highlighted * height - line_on_screen)
+            self.scroll_to(y=target - target % height, animate=False, immediate=True)
+            self._keep_highlight_visible()
         self.refresh()
 
     # ----- content --------------------------------------------------------------------------------
@@ -344,7 +388,7 @@ class InboxList(OptionList):
         at_top = self.scroll_y == 0
         if not at_top:
             # Keep the rows the user is reading where they are.
-            self.scroll_y = self.scroll_y + count * ROW_HEIGHT
+            self.scroll_y = self.scroll_y + count * self._row_height
         if highlighted is not None:
             # The same notification stays highlighted; no OptionHighlighted, since nothing changed for it.
             self.set_reactive(OptionList.highlighted, highlighted + count)
@@ -359,10 +403,13 @@ class InboxList(OptionList):
         highlighted = self.highlighted
         if highlighted is None:
             return
-        bottom = (highlighted + 1) * ROW_HEIGHT
+        top = highlighted * self._row_height
+        bottom = top + self._row_height
         height = self.scrollable_content_region.height
         if bottom > self.scroll_y + height:
             self.scroll_y = bottom - height
+        if top < self.scroll_y:
+            self.scroll_y = top
 
     def update_items(self, notifications: Iterable[InboxNotification]) -> None:
         """Repaint rows whose notification changed (read state, resync)."""
@@ -387,11 +434,11 @@ class InboxList(OptionList):
 
     def action_half_page_down(self) -> None:
         """Move down half a screen."""
-        self._move_by(max(1, self.scrollable_content_region.height // (2 * ROW_HEIGHT)))
+        self._move_by(max(1, self.scrollable_content_region.height // (2 * self._row_height)))
 
     def action_half_page_up(self) -> None:
         """Move up half a screen."""
-        self._move_by(-max(1, self.scrollable_content_region.height // (2 * ROW_HEIGHT)))
+        self._move_by(-max(1, self.scrollable_content_region.height // (2 * self._row_height)))
 
     def _move_by(self, rows: int) -> None:
         if not self._options:
