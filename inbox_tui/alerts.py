@@ -22,6 +22,14 @@ from inbox_tui.widgets.render import clean_line, markdown_to_text
 
 AlertMode = Literal["bell", "osc9", "osc777", "command", "off"]
 ALERT_MODES: tuple[AlertMode, ...] = ("bell", "osc9", "osc777", "command", "off")
+# What each mode does, in a few words (the palette's "Alert: ..." commands).
+ALERT_DESCRIPTIONS: dict[str, str] = {
+    "bell": "ring the terminal bell",
+    "osc9": "desktop notification through the terminal (OSC 9: iTerm2, kitty, WezTerm, Windows Terminal)",
+    "osc777": "desktop notification through the terminal (OSC 777: foot, Ghostty, VTE terminals, urxvt)",
+    "command": "run the config file's alert_command",
+    "off": "no alert",
+}
 
 _MAX_TITLE = 80
 _MAX_BODY = 200

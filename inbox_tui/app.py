@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import importlib
 import os
@@ -17,7 +16,7 @@ import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from textual.app import App
@@ -26,15 +25,21 @@ from textual.command import Provider
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from inbox_tui.alerts import Alert, AlertSettings
+from inbox_tui.alerts import ALERT_DESCRIPTIONS, ALERT_MODES, Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
-from inbox_tui.keymap import bindings, parse_keys
+from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.state import Filters, InboxState
 from inbox_tui.widgets.header import Link
 from inbox_tui.widgets.inbox_list import Clock, system_clock
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual.theme import Theme
+
+    from inbox_tui.ui_state import UiState
 
 # Screens other parts of the app provide, opened by name (`open_screen('compose')`). Each module exposes the
 # class named here; its constructor takes no arguments and reaches the client through `app.client`.
@@ -107,6 +112,8 @@ class InboxApp(App[None]):
         source: str = "",
         terminal_write: Callable[[str], None] | None = None,
         filters: Filters | None = None,
+        remembered: UiState | None = None,
+        theme: str | None = None,
     ) -> None:
         """Build the app.
 
@@ -114,19 +121,46 @@ class InboxApp(App[None]):
         initial: a loaded state to show instead of fetching the first page.
         clock: the time used for relative times and optimistic read stamps (tests freeze it).
         keys: the config file's `[keys]` table (binding id -> key(s)).
-        alert: how to alert while unfocused. link: the connection state shown before the watch reports.
+        alert: how to alert while unfocused (the config file's setting).
+        link: the connection state shown before the watch reports.
         watch: follow the live stream (off for tests that want a still inbox).
         owns_client: close the client on exit. source: where the connection came from, for the header.
         terminal_write: where escape sequences for alerts go (default: the terminal).
-        filters: the filters to start with (the remembered ones), when no `initial` state is given.
+        filters: the filters to start with, when no `initial` state is given (default: the remembered ones).
+        remembered: the remembered UI state (`UiState.load()`): the app starts from it (compact mode,
+            preview position, filters, and the alert mode and theme when one was chosen in the app, which
+            beat `alert` and `theme`) and writes every change back to the state file. None: defaults,
+            nothing is written.
+        theme: the config file's theme (a name Textual does not know is ignored).
         """
         super().__init__()
         self.client = client
+        self.remembered = remembered
+        if filters is None and remembered is not None:
+            filters = remembered.filters
         self.state = initial if initial is not None else InboxState(filters=filters or Filters())
         self.clock = clock
-        self.keymap_overrides, self.keymap_problems = parse_keys(keys or {})
+        table = dict(keys or {})
+        # The other screens' ids are checked once the inbox is on screen: checking them imports every
+        # screen module, which start-up should not wait for (nothing but the inbox is shown at first).
+        self._screen_keys = {k: v for k, v in table.items() if k not in SPECS_BY_ID}
+        self.keymap_overrides, self.keymap_problems = parse_keys({k: v for k, v in table.items() if k in SPECS_BY_ID})
         self.set_keymap(self.keymap_overrides)
-        self.alert_settings = alert or AlertSettings()
+        self.config_alert = alert or AlertSettings()
+        self.alert_settings = self.config_alert
+        if remembered is not None and remembered.alert is not None:
+            chosen = AlertSettings.from_config(remembered.alert, self.config_alert.command)
+            if chosen.mode == remembered.alert:  # "command" without a command keeps the config's mode
+                self.alert_settings = chosen
+        self.compact = remembered.compact if remembered is not None else False
+        self.preview_position = remembered.preview_position if remembered is not None else "right"
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        self.config_theme = self.theme
+        if remembered is not None and remembered.theme and remembered.theme in self.available_themes:
+            self.theme = remembered.theme
+        self._state_error: str | None = None
+        self.quitting = False
         self.link = link or (Link("connecting") if client is not None else Link("offline"))
         self.watch_enabled = watch and client is not None
         self.owns_client = owns_client
@@ -145,6 +179,22 @@ class InboxApp(App[None]):
         return InboxScreen()
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self._screen_keys:
+            self.call_after_refresh(self._apply_screen_keys)
+        else:
+            self._report_key_problems()
+
+    def _apply_screen_keys(self) -> None:
+        """Remap the other screens' keys (preferences, compose, admin, the modals) from `[keys]`."""
+        keymap, problems = parse_keys(self._screen_keys)
+        self._screen_keys = {}
+        self.keymap_overrides.update(keymap)
+        self.keymap_problems.extend(problems)
+        self.set_keymap(self.keymap_overrides)
+        self._report_key_problems()
+
+    def _report_key_problems(self) -> None:
         if self.keymap_problems:
             self.notify(
                 "; ".join(self.keymap_problems) + ". Those entries are ignored.",
@@ -290,11 +340,18 @@ class InboxApp(App[None]):
         """Show every key in force."""
         from inbox_tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if not isinstance(self.screen, HelpScreen) and not self.quitting:
             self.push_screen(HelpScreen(self.keymap_overrides))
+
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        """Quit; keys still queued behind `q` no longer open screens (they would mount half torn down)."""
+        self.quitting = True
+        super().exit(result, return_code, message)
 
     def action_open_screen(self, name: str) -> None:
         """Open a screen another part of the app provides (compose, preferences, admin) by name."""
+        if self.quitting:
+            return
         target = NAMED_SCREENS.get(name)
         if target is None:
             self.notify(f"No screen called {name!r}.", severity="warning", markup=False)
@@ -350,6 +407,75 @@ class InboxApp(App[None]):
         name = Path(str(getattr(browser, "name", ""))).name
         return name not in _CONSOLE_BROWSERS
 
+    # ----- remembered state -----------------------------------------------------------------------
+
+    def remember(self, **changes: Any) -> None:
+        """Record a change of the remembered state (`remember(compact=True)`) in the state file."""
+        if self.remembered is not None:
+            self._store(self.remembered.update(**changes))
+
+    def remember_filters(self, filters: Filters) -> None:
+        """The inbox switched filters (unread-only among them): remember them for the next run."""
+        if self.remembered is not None:
+            self._store(self.remembered.with_filters(filters))
+
+    def _store(self, updated: UiState) -> None:
+        # A file that cannot be written never stops the app: the change still applies to this run, and a
+        # warning says it will not be remembered (once, until a write succeeds again).
+        if updated == self.remembered:
+            return
+        self.remembered = updated
+        try:
+            updated.save()
+        except OSError as exc:
+            if self._state_error is None:
+                where = f" {exc.filename}" if exc.filename else ""
+                self.notify(
+                    f"Could not write{where}: {exc.strerror or exc}. The change applies until you quit.",
+                    title="View settings not remembered",
+                    severity="warning",
+                    timeout=8,
+                    markup=False,
+                )
+            self._state_error = str(exc)
+            return
+        self._state_error = None
+
+    def set_compact(self, compact: bool) -> None:
+        """Record compact mode (the inbox screen has already switched its list)."""
+        self.compact = compact
+        self.remember(compact=compact)
+
+    def set_preview_position(self, position: str) -> None:
+        """Record where the preview goes, "right" or "bottom" (the inbox screen moves it)."""
+        if position not in ("right", "bottom"):
+            raise ValueError(f"preview position must be right or bottom, not {position!r}")
+        self.preview_position = position
+        self.remember(preview_position=position)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        # Choosing the config file's theme (or Textual's default) again means "follow the config file".
+        self.remember(theme=None if theme.name == self.config_theme else theme.name)
+
+    def action_set_alert(self, mode: str) -> None:
+        """Choose how new notifications are announced while the terminal is unfocused; remembered."""
+        if mode not in ALERT_MODES:
+            self.notify(f"No alert mode called {mode!r}.", severity="warning", markup=False)
+            return
+        command = self.config_alert.command
+        if mode == "command" and not (command or "").strip():
+            self.notify(
+                'Set alert_command in the config file first (see docs/configuration.md), then choose "command".',
+                title="No alert command",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.alert_settings = AlertSettings.from_config(mode, command)
+        # Choosing the config file's mode again means "follow the config file" from the next run on.
+        self.remember(alert=None if mode == self.config_alert.mode else mode)
+        self.notify(f"New notifications while unfocused: {ALERT_DESCRIPTIONS[mode]}.", title=f"Alert: {mode}")
+
     # ----- alerts ---------------------------------------------------------------------------------
 
     def alert_new(self, notifications: Sequence[InboxNotification]) -> None:
@@ -402,28 +528,18 @@ def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = Non
         source = "local"
     else:
         source = urlsplit(connection.url).hostname or connection.url
+    # The remembered state (theme, compact mode, preview position, unread-only, alert mode, filters) is
+    # restored before the first paint, and the app writes each change to the state file as it happens.
     app = InboxApp(
         client,
         keys=cfg.keys,
-        alert=AlertSettings.from_config(remembered.alert or cfg.alert, cfg.alert_command),
+        alert=AlertSettings.from_config(cfg.alert, cfg.alert_command),
         owns_client=True,
         source=source,
-        filters=remembered.filters,
+        remembered=remembered,
+        theme=getattr(cfg, "theme", None),
     )
-    theme = remembered.theme or getattr(cfg, "theme", None)
-    if theme and theme in app.available_themes:
-        app.theme = theme
-    started_theme = app.theme
     app.run()
-    # Remember the filters (and a theme picked in the app) for next time; a state file that cannot be
-    # written must not turn a clean exit into an error.
-    filters = app.state.filters
-    update = remembered.with_filters(filters).update(unread_only=filters.read_status == "unread")
-    if app.theme != started_theme:
-        update = update.update(theme=app.theme)
-    if update != remembered:
-        with contextlib.suppress(OSError):
-            update.save()
 
 
 def fixed_clock(moment: datetime) -> Clock:

@@ -5,13 +5,16 @@
     cursor_down = ["j", "down"]  # or several
     quit = "q,ctrl+q"            # comma-separated works too
 
-The footer, the `?` help screen and the command palette are all built from the specs here.
+The footer, the `?` help screen and the command palette are all built from the specs here. The other
+screens (preferences, compose, admin, the small modals) put ids on their own bindings; `[keys]` remaps
+those too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from textual.binding import Binding, BindingType
@@ -50,6 +53,7 @@ class KeySpec:
 _NAV = "Moving"
 _ITEM = "The highlighted notification"
 _INBOX = "The inbox"
+_VIEW = "View"
 _APP = "Application"
 
 SPECS: tuple[KeySpec, ...] = (
@@ -75,14 +79,53 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("unread_only", "u", "unread_only", "Unread only", "screen", _INBOX, show=True),
     KeySpec("filters", "f", "filters", "Filters", "screen", _INBOX, show=True),
     KeySpec("resync", "R", "resync", "Resync", "screen", _INBOX),
+    KeySpec("compact", "C", "compact", "Compact rows (title only)", "screen", _VIEW),
+    KeySpec("preview_position", "p", "preview_position", "Preview right/bottom", "screen", _VIEW),
     KeySpec("compose", "c", "open_screen('compose')", "Compose", "app", _APP),
     KeySpec("preferences", "s", "open_screen('preferences')", "Preferences", "app", _APP),
+    KeySpec("admin", "a", "open_screen('admin')", "Admin", "app", _APP),
     KeySpec("help", "question_mark", "help", "Help", "app", _APP, show=True, key_display="?"),
     KeySpec("command_palette", "ctrl+p", "command_palette", "Commands", "app", _APP, palette=False),
     KeySpec("quit", "q", "quit", "Quit", "app", _APP, show=True),
 )
 
 SPECS_BY_ID: dict[str, KeySpec] = {spec.id: spec for spec in SPECS}
+
+# Where the other screens live: their classes' BINDINGS carry ids too (preferences_save, help_close, ...).
+_SCREEN_PACKAGES = ("inbox_tui.screens", "inbox_tui.widgets")
+
+
+@cache
+def screen_binding_ids() -> frozenset[str]:
+    """The binding ids of every other screen and widget (preferences, compose, admin, the modals).
+
+    Imported here, on first use, rather than at the top: those modules import this one, and the inbox
+    should not pay for importing every screen at start-up when the `[keys]` table only names inbox keys.
+    """
+    import importlib
+    import inspect
+    import pkgutil
+
+    ids: set[str] = set()
+    for package_name in _SCREEN_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            try:
+                module = importlib.import_module(f"{package_name}.{info.name}")
+            except ModuleNotFoundError:
+                continue  # a screen left out of this build has no keys to remap
+            for value in vars(module).values():
+                if not inspect.isclass(value) or value.__module__ != module.__name__:
+                    continue
+                for item in value.__dict__.get("BINDINGS", ()):
+                    if isinstance(item, Binding) and item.id:
+                        ids.add(item.id)
+    return frozenset(ids - SPECS_BY_ID.keys())
+
+
+def is_binding_id(binding_id: str) -> bool:
+    """True for any binding id of the app: the inbox's (SPECS) or another screen's."""
+    return binding_id in SPECS_BY_ID or binding_id in screen_binding_ids()
 
 
 def bindings(scope: Scope) -> list[BindingType]:
@@ -98,13 +141,15 @@ def list_bindings() -> list[BindingType]:
 def parse_keys(table: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
     """Validate a `[keys]` table into a Textual keymap (binding id -> comma-separated keys).
 
-    Returns the usable entries and a readable problem for each entry that is not (unknown id, bad value),
-    so the app can start with the good ones and say what it ignored.
+    Every binding id of the app is accepted, the other screens' too (`preferences_save`, `help_close`, ...):
+    Textual applies the keymap to whichever screen is showing. Returns the usable entries and a readable
+    problem for each entry that is not (unknown id, bad value), so the app can start with the good ones and
+    say what it ignored.
     """
     keymap: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, value in table.items():
-        if binding_id not in SPECS_BY_ID:
+        if not is_binding_id(binding_id):
             problems.append(f"unknown key binding id {binding_id!r}")
             continue
         if isinstance(value, str):

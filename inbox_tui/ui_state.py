@@ -47,7 +47,12 @@ def _ids(value: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class UiState:
-    """The remembered state. `None` for theme and alert means "use the config file's setting"."""
+    """The remembered state.
+
+    `None` for theme and alert means "use the config file's setting": they are only set when a different
+    one was chosen in the app, and choosing the config file's value again clears them. `unread_only`
+    mirrors the filters' read status (the `u` toggle); the filters are what the inbox restores.
+    """
 
     theme: str | None = None
     compact: bool = False
@@ -112,9 +117,13 @@ class UiState:
         return Filters(read_status=self.read_status, templates=self.templates, targets=self.targets)
 
     def with_filters(self, filters: Filters) -> UiState:
-        """A copy remembering other filters."""
+        """A copy remembering other filters (`unread_only` follows their read status)."""
         return replace(
-            self, read_status=filters.read_status, templates=tuple(filters.templates), targets=tuple(filters.targets)
+            self,
+            read_status=filters.read_status,
+            templates=tuple(filters.templates),
+            targets=tuple(filters.targets),
+            unread_only=filters.read_status == "unread",
         )
 
     def update(self, **changes: Any) -> UiState:

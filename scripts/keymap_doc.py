@@ -43,7 +43,8 @@ Every key of inbox-tui, by **binding id**. Generated from the code by `python sc
 `tests/tui/test_keymap_doc.py` fails when this page is out of date, so it always matches the keys in force
 by default.
 
-Remap a key by its binding id in the config file's `[keys]` table (see `docs/configuration.md`):
+Remap a key by its binding id in the config file's `[keys]` table (see `docs/configuration.md`); every id
+on this page can be remapped, the other screens' too (`preferences_save`, `help_close`, ...):
 
 ```toml
 [keys]

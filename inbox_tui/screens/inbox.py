@@ -50,6 +50,8 @@ WATCH_PAUSE = 0.008
 PREFETCH_ROWS = 5
 # Panes narrower than this show the preview as its own screen instead of beside the list.
 NARROW_WIDTH = 80
+# Panes shorter than this show the preview as its own screen instead of below the list.
+SHORT_HEIGHT = 20
 
 
 class InboxScreen(Screen[None]):
@@ -113,12 +115,13 @@ class InboxScreen(Screen[None]):
         yield InboxHeader(id="header")
         with Horizontal(id="body"), Vertical(id="list-pane"):
             yield Static("", id="new-marker", markup=False)
-            yield InboxList(id="inbox", clock=self.inbox_app.clock)
+            yield InboxList(id="inbox", clock=self.inbox_app.clock, compact_rows=self.inbox_app.compact)
             yield Static("", id="empty", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#new-marker", Static).display = False
+        self._place_preview()
         header = self.query_one(InboxHeader)
         header.link = self.inbox_app.link
         header.source = self.inbox_app.source
@@ -135,6 +138,15 @@ class InboxScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        self.set_class(event.size.height < SHORT_HEIGHT, "-short")
+        self._place_preview()
+        self.call_after_refresh(self._fill_viewport)
+
+    def _place_preview(self) -> None:
+        """Put the preview where the app says (right or bottom), hidden where it would not fit."""
+        bottom = self.inbox_app.preview_position == "bottom"
+        self.set_class(bottom, "-preview-bottom")
+        self.set_class(not self.preview_fits, "-cramped")
 
     def watch_preview_open(self, open_: bool) -> None:
         if open_ and self._preview is None:
@@ -150,6 +162,13 @@ class InboxScreen(Screen[None]):
     def narrow(self) -> bool:
         """True when the pane is too narrow for the preview beside the list."""
         return self.has_class("-narrow")
+
+    @property
+    def preview_fits(self) -> bool:
+        """Whether the preview fits where it goes: beside the list needs width, below it needs height."""
+        if self.inbox_app.preview_position == "bottom":
+            return not self.has_class("-short")
+        return not self.narrow
 
     def _tick(self) -> None:
         self.inbox.tick()
@@ -306,6 +325,7 @@ class InboxScreen(Screen[None]):
             state.merge_arrivals(late)
         self.refresh_list()
         self.call_after_refresh(self.inbox_app.first_page_shown)
+        self.call_after_refresh(self._fill_viewport)
 
     def _take_ready_page(self) -> bool:
         """Show the start-up page at once if it has already arrived (so the first frame has the inbox)."""
@@ -316,6 +336,7 @@ class InboxScreen(Screen[None]):
         self.state.apply_page(future.result(), first=True)
         self.refresh_list()
         self.call_after_refresh(app.first_page_shown)
+        self.call_after_refresh(self._fill_viewport)
         return True
 
     def load_failed(self, error: BaseException) -> None:
@@ -354,11 +375,25 @@ class InboxScreen(Screen[None]):
         highlighted = self.inbox.highlighted
         if state.has_more and (highlighted is None or highlighted >= self.inbox.option_count - 1 - PREFETCH_ROWS):
             self.call_later(self._request_more)
+        else:
+            self.call_after_refresh(self._fill_viewport)
+
+    def _fill_viewport(self) -> None:
+        """Fetch older pages while the loaded rows do not fill the list (compact rows, a tall pane).
+
+        Otherwise the cursor could never get near the end to ask for more, and the list would look complete.
+        """
+        inbox = self.inbox
+        if not self.state.has_more or not self.state.loaded or not inbox.display:
+            return
+        if (inbox.option_count - PREFETCH_ROWS) * inbox.row_height < inbox.size.height:
+            self._request_more()
 
     def apply_filters(self, filters: Filters) -> None:
         """Reload the list (and the watch) with other filters."""
         if filters == self.state.filters and self.state.loaded:
             return
+        self.inbox_app.remember_filters(filters)
         self.state.reset(filters)
         self.refresh_list()
         if self.client is None:
@@ -503,7 +538,7 @@ class InboxScreen(Screen[None]):
         notification = self.inbox.notification
         if notification is None:
             return
-        if self.narrow:
+        if not self.preview_fits:
             from inbox_tui.screens.preview import PreviewScreen
 
             self.app.push_screen(
@@ -664,6 +699,24 @@ class InboxScreen(Screen[None]):
         filters = self.state.filters
         status: ReadStatus = "all" if filters.read_status == "unread" else "unread"
         self.apply_filters(Filters(read_status=status, templates=filters.templates, targets=filters.targets))
+
+    def action_compact(self) -> None:
+        """One line per notification (title only) or two (title and snippet); remembered."""
+        inbox = self.inbox
+        inbox.set_compact_rows(not inbox.compact_rows)
+        self.inbox_app.set_compact(inbox.compact_rows)
+        self.call_after_refresh(self._fill_viewport)
+
+    def action_preview_position(self) -> None:
+        """Move the preview between the right of the list and below it; remembered."""
+        app = self.inbox_app
+        position = "bottom" if app.preview_position == "right" else "right"
+        app.set_preview_position(position)
+        self._place_preview()
+        if not self.preview_open or not self.preview_fits:
+            where = "below the list" if position == "bottom" else "beside the list"
+            fits = "" if self.preview_fits else " (this pane is too small for it: Enter shows it full-screen)"
+            self.app.notify(f"The preview opens {where}{fits}.", timeout=3, markup=False)
 
     def action_filters(self) -> None:
         """Pick read status, templates and targets."""

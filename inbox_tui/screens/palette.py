@@ -10,6 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from inbox_tui.alerts import ALERT_DESCRIPTIONS, ALERT_MODES
 from inbox_tui.keymap import SPECS, display_keys, effective_keys
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.widgets.render import clean_line
@@ -47,10 +48,12 @@ class InboxCommands(Provider):
             else:
                 runner = f"app.{spec.action}"
             yield PaletteCommand(spec.description, f"{display_keys(keys[spec.id])}  ({spec.id})", runner)
-        # Screens without a key of their own.
-        yield PaletteCommand(
-            "Admin: notifier, delivery methods, test notification", "owners", "app.open_screen('admin')"
-        )
+        # How to announce arrivals while unfocused: one entry per mode, remembered like the keys' toggles.
+        settings = getattr(self.app, "alert_settings", None)
+        current = getattr(settings, "mode", None)
+        for mode in ALERT_MODES:
+            now = " (now)" if mode == current else ""
+            yield PaletteCommand(f"Alert: {mode}", f"{ALERT_DESCRIPTIONS[mode]}{now}", f"app.set_alert('{mode}')")
         if notification is not None:
             for number, item in enumerate(notification.actions[:9], 1):
                 label = clean_line(item.label) or item.url

@@ -66,3 +66,21 @@ def test_preview_open(snap_compare: SnapCompare) -> None:
 def test_offline(snap_compare: SnapCompare) -> None:
     app = inbox(Link("offline", detail="connection refused (is the server running?)"))
     assert snap_compare(app, terminal_size=(120, 30), run_before=settle)
+
+
+def test_compact_rows(snap_compare: SnapCompare) -> None:
+    async def compact(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("j", "j", "C")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=(120, 30), run_before=compact)
+
+
+def test_preview_at_the_bottom(snap_compare: SnapCompare) -> None:
+    async def preview_below(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("j", "enter", "p")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=(120, 30), run_before=preview_below)
