@@ -889,3 +889,12 @@ async def test_local_pubsub_same_listener_twice_and_self_unsubscribe() -> None:
     await pubsub.publish(n)
     assert len(once.got) == 1
     assert pubsub.listener_count(user_id) == 1
+
+
+async def test_bounded_reads_run_inline_and_read_only(store: SqliteStore) -> None:
+    # Index-bounded reads skip the reader-thread hand-off; they still cannot write.
+    assert store.run_bounded_read(lambda c: threading.get_ident()) == threading.get_ident()
+    with pytest.raises(StoreError):
+        store.run_bounded_read(lambda c: c.execute("INSERT INTO site_configs VALUES ('k', 'v')"))
+    await store.set_site_config("k", "v")
+    assert await store.get_site_config("k") == "v"  # the inline connection sees committed writes
