@@ -539,6 +539,9 @@ def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = Non
         remembered=remembered,
         theme=getattr(cfg, "theme", None),
     )
+    # Everything made so far (modules, classes, Textual's tables, the app) lives as long as the process: keep
+    # it out of the collector's passes, or the first full one lands in the middle of building the screen.
+    gc.freeze()
     app.run()
 
 

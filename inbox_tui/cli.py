@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import getpass
 import importlib
 import json
@@ -548,8 +549,16 @@ def run_tui(args: argparse.Namespace) -> int:
     connection = _connect(args, long_lived=True)
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in STOP_SIGNALS}
     try:
-        # Imported by name at run time: Textual loads only when the inbox opens.
-        run_app = importlib.import_module("inbox_tui.app").run_app
+        # Imported by name at run time: Textual loads only when the inbox opens. Importing it makes hundreds
+        # of thousands of objects and next to no garbage: the collector would rescan them all for nothing
+        # (a full pass takes ~10 ms just before the first frame), so it rests until run_app freezes them.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            run_app = importlib.import_module("inbox_tui.app").run_app
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         result = run_app(connection, demo=bool(args.demo))
         return result if isinstance(result, int) else EXIT_OK
     finally:

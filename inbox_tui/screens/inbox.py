@@ -134,6 +134,12 @@ class InboxScreen(Screen[None]):
         else:
             self._load_first()
         if self.client is not None and self.inbox_app.watch_enabled:
+            # After the first frame: the watch imports the websocket stack (~12 ms), which the first paint
+            # need not wait for. Whatever arrives meanwhile is caught by the resync when the watch goes live.
+            self.call_after_refresh(self._start_watch)
+
+    def _start_watch(self) -> None:
+        if self._watcher is None and not any(w.group == "watch" and w.node is self for w in self.workers):
             self._watch()
 
     def on_resize(self, event: events.Resize) -> None:
