@@ -174,6 +174,8 @@ class InboxApp(App[None]):
         self._names_requested = False
         self._grown = 0
         self._frozen_at: float | None = None
+        # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
+        self.collector_paused = False
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen()
@@ -243,9 +245,21 @@ class InboxApp(App[None]):
         """Called once the inbox has painted its first page: now fetch what can wait (template names)."""
         if self._frozen_at is None:
             self._freeze_long_lived()
+        self.start_up_done()
         if self.client is not None and self.templates is None and not self._names_requested:
             self._names_requested = True
             self.run_worker(self.load_templates(), group="template-names", exit_on_error=False)
+
+    def start_up_done(self) -> None:
+        """The first page is painted (or failed to load): turn the collector back on if start-up paused it.
+
+        What exists now lives as long as the app; it is frozen first, so the collector never rescans it.
+        """
+        if self.collector_paused:
+            self.collector_paused = False
+            if self._frozen_at is None:
+                self._freeze_long_lived()
+            gc.enable()
 
     def inbox_grew(self, added: int) -> None:
         """Many notifications were added (a burst, paging): let the collector stop rescanning them."""
@@ -264,6 +278,7 @@ class InboxApp(App[None]):
         self._frozen_at = time.monotonic()
 
     async def on_unmount(self) -> None:
+        self.start_up_done()
         if self._frozen_at is not None:
             # Hand what was frozen back to the collector: the app's objects die with it (tests, embedders).
             gc.unfreeze()
@@ -506,8 +521,14 @@ class InboxApp(App[None]):
             self._driver.write(sequence)
 
 
-def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = None) -> None:
-    """Run the inbox against a resolved connection (the caller stops any embedded server afterwards)."""
+def run_app(
+    connection: ConnectionLike, demo: bool = False, *, config: Any = None, collector_paused: bool = False
+) -> None:
+    """Run the inbox against a resolved connection (the caller stops any embedded server afterwards).
+
+    collector_paused: the caller turned the garbage collector off for start-up; the app turns it back on
+    once the inbox is painted (or the first page failed, or the app ends).
+    """
     from inbox_tui.config import load_config
     from inbox_tui.ui_state import UiState
 
@@ -539,9 +560,7 @@ def run_app(connection: ConnectionLike, demo: bool = False, *, config: Any = Non
         remembered=remembered,
         theme=getattr(cfg, "theme", None),
     )
-    # Everything made so far (modules, classes, Textual's tables, the app) lives as long as the process: keep
-    # it out of the collector's passes, or the first full one lands in the middle of building the screen.
-    gc.freeze()
+    app.collector_paused = collector_paused
     app.run()
 
 

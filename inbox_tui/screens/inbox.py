@@ -349,6 +349,7 @@ class InboxScreen(Screen[None]):
         """Show the error where the list would be (the app also shows a toast)."""
         self._load_error = self.inbox_app.describe_error(error)
         self._refresh_chrome()
+        self.inbox_app.start_up_done()
 
     def _request_more(self) -> None:
         if self.client is None or not self.state.has_more or not self.state.loaded:
