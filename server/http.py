@@ -6,7 +6,6 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from server.errors import MAX_BODY_BYTES, MSG_BAD_JSON, MSG_TOO_LARGE, ApiError, encode_json
 
@@ -134,8 +133,3 @@ def error_response(error: ApiError) -> Response:
     response = json_response(error.payload(), error.status)
     response.headers.extend(error.headers)
     return response
-
-
-def path_segment(raw: str) -> str:
-    """A path parameter, percent-decoded."""
-    return unquote(raw)
