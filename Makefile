@@ -35,8 +35,8 @@ build: $(STAMP)
 test: lint typecheck unit
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check server inbox_tui tests benchmarks
-	$(BIN)/ruff format --check server inbox_tui tests benchmarks
+	$(BIN)/ruff check server inbox_tui tests benchmarks scripts
+	$(BIN)/ruff format --check server inbox_tui tests benchmarks scripts
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
