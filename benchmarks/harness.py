@@ -84,6 +84,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_port(port: int, what: str, within: float = 20.0) -> None:
+    """Return once something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
+
+
 class BareServer:
     """The floor: a bare uvicorn ASGI app (httptools, uvloop) answering a fixed JSON body."""
 
@@ -104,14 +116,8 @@ class BareServer:
             ],
             env=env,
         )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("bare server did not start")
+        wait_for_port(self.port, "bare server")
+        return self
 
     @property
     def url(self) -> str:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from benchmarks.harness import ROOT, free_port
+from benchmarks.harness import ROOT, free_port, wait_for_port
 from server.auth import generate_token
 from server.store.sqlite import SqliteStore
 
@@ -88,14 +86,8 @@ class BareWebsockets:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.bare_ws", str(self.port), self.payload_file.name], env=env
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("bare websockets server did not start")
+        wait_for_port(self.port, "bare websockets server")
+        return self
 
     @property
     def url(self) -> str:

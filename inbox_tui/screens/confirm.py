@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,12 +11,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+T = TypeVar("T")
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Ask before a bulk action; dismisses with True only for `y`."""
+
+class QuestionScreen(ModalScreen[T]):
+    """A question in a small modal, answered by keys; subclasses bind keys to `answer(<value>)`."""
 
     DEFAULT_CSS = """
-    ConfirmScreen {
+    QuestionScreen {
         align: center middle;
         & > Vertical {
             width: 64;
@@ -26,26 +28,33 @@ class ConfirmScreen(ModalScreen[bool]):
             border: thick $warning 60%;
             background: $surface;
         }
-        & #confirm-question { text-style: bold; }
-        & #confirm-hint { color: $text-muted; margin: 1 0 0 0; }
+        & .question { text-style: bold; }
+        & .hint { color: $text-muted; margin: 1 0 0 0; }
     }
     """
+
+    DEFAULT_HINT = ""
+
+    def __init__(self, question: str, hint: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.hint = hint or self.DEFAULT_HINT
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.question), classes="question")
+            yield Static(Content(self.hint), classes="hint")
+
+    def action_answer(self, answer: T) -> None:
+        """Close with the answer."""
+        self.dismiss(answer)
+
+
+class ConfirmScreen(QuestionScreen[bool]):
+    """Ask before a bulk action; dismisses with True only for `y`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm_yes"),
         Binding("n,escape,enter", "answer(False)", "No", id="confirm_no"),
     ]
-
-    def __init__(self, question: str, hint: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.hint = hint
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content(self.question), id="confirm-question")
-            yield Static(Content(self.hint or "y = yes   n / Enter / Esc = no"), id="confirm-hint")
-
-    def action_answer(self, yes: bool) -> None:
-        """Close with the answer."""
-        self.dismiss(yes)
+    DEFAULT_HINT = "y = yes   n / Enter / Esc = no"

@@ -650,7 +650,7 @@ class InboxScreen(Screen[None]):
         from inbox_tui.screens.confirm import ConfirmScreen
 
         self.app.push_screen(
-            ConfirmScreen(f"Mark all {count} unread {noun} as read?", "y = yes   n / Enter / Esc = no"),
+            ConfirmScreen(f"Mark all {count} unread {noun} as read?"),
             self._mark_all_answer,
         )
 

@@ -33,6 +33,7 @@ from inbox_tui.api.models import (
     is_template_enabled,
 )
 from inbox_tui.keymap import KeySpec
+from inbox_tui.screens.confirm import QuestionScreen
 from inbox_tui.widgets.status_line import StatusLine, describe_error
 
 _GROUP = "Preferences"
@@ -193,40 +194,11 @@ class GroupSwitch(Switch):
         self.group = group
 
 
-class UnsavedChangesScreen(ModalScreen[str]):
+class UnsavedChangesScreen(QuestionScreen[str]):
     """Asked when leaving with unsaved work; dismisses with "save", "discard" or "stay"."""
 
-    DEFAULT_CSS = """
-    UnsavedChangesScreen {
-        align: center middle;
-        & > Vertical {
-            width: 64;
-            max-width: 100%;
-            height: auto;
-            padding: 1 2;
-            border: thick $warning 60%;
-            background: $surface;
-        }
-        & #unsaved-question { text-style: bold; }
-        & #unsaved-hint { color: $text-muted; margin: 1 0 0 0; }
-    }
-    """
-
     BINDINGS: ClassVar[list[BindingType]] = [_binding(spec) for spec in UNSAVED_KEYS]
-
-    def __init__(self, question: str, hint: str = "s = save and leave   d = discard   n / Esc = stay") -> None:
-        super().__init__()
-        self.question = question
-        self.hint = hint
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content(self.question), id="unsaved-question")
-            yield Static(Content(self.hint), id="unsaved-hint")
-
-    def action_answer(self, answer: str) -> None:
-        """Close with the answer."""
-        self.dismiss(answer)
+    DEFAULT_HINT = "s = save and leave   d = discard   n / Esc = stay"
 
 
 class PreferencesScreen(ModalScreen[None]):
