@@ -89,6 +89,10 @@ class ConnectionLike(Protocol):
     token: str
     source: str
 
+    def client(self, *, timeout: float = 10.0) -> CoderClient:
+        """A new API client for the connection (the local server's goes through its Unix socket)."""
+        ...
+
 
 class InboxApp(App[None]):
     """inbox-tui."""
@@ -113,6 +117,7 @@ class InboxApp(App[None]):
         terminal_write: Callable[[str], None] | None = None,
         filters: Filters | None = None,
         remembered: UiState | None = None,
+        state_path: Path | None = None,
         theme: str | None = None,
     ) -> None:
         """Build the app.
@@ -131,11 +136,13 @@ class InboxApp(App[None]):
             preview position, filters, and the alert mode and theme when one was chosen in the app, which
             beat `alert` and `theme`) and writes every change back to the state file. None: defaults,
             nothing is written.
+        state_path: the state file to write (default: `ui_state_path()`; the demo has its own).
         theme: the config file's theme (a name Textual does not know is ignored).
         """
         super().__init__()
         self.client = client
         self.remembered = remembered
+        self.state_path = state_path  # None: the default state file
         if filters is None and remembered is not None:
             filters = remembered.filters
         self.state = initial if initial is not None else InboxState(filters=filters or Filters())
@@ -441,7 +448,7 @@ class InboxApp(App[None]):
             return
         self.remembered = updated
         try:
-            updated.save()
+            updated.save(self.state_path)
         except OSError as exc:
             if self._state_error is None:
                 where = f" {exc.filename}" if exc.filename else ""
@@ -529,19 +536,15 @@ def run_app(
     collector_paused: the caller turned the garbage collector off for start-up; the app turns it back on
     once the inbox is painted (or the first page failed, or the app ends).
     """
-    from inbox_tui.config import load_config
+    from inbox_tui.config import load_config, ui_state_path
     from inbox_tui.ui_state import UiState
 
     cfg = config if config is not None else load_config()
-    remembered = UiState.load()
-    transport = None
-    if urlsplit(connection.url).scheme == "http":
-        import httpx
-
-        # Plain HTTP (the embedded server, a local dev server) never does TLS, and the client follows no
-        # redirects: skip building a verifying SSL context, which loads the CA bundle (~30 ms of start-up).
-        transport = httpx.AsyncHTTPTransport(verify=False)
-    client = CoderClient(connection.url, connection.token, transport=transport)
+    state_path = ui_state_path(demo=demo)
+    remembered = UiState.load(state_path)
+    # Plain HTTP (the local server, a local dev server) gets a transport without a verifying SSL context
+    # (no CA bundle load at start-up); the local server's client also restarts it before a reconnect.
+    client = connection.client()
     # Which deployment this is, in a word for the header: the demo, the embedded server, or the host.
     if demo:
         source = "demo"
@@ -558,6 +561,7 @@ def run_app(
         owns_client=True,
         source=source,
         remembered=remembered,
+        state_path=state_path,
         theme=getattr(cfg, "theme", None),
     )
     app.collector_paused = collector_paused

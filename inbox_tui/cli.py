@@ -239,6 +239,22 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("login_url", metavar="URL")
     sub.add_parser("logout", parents=[common], help="forget the saved URL and token")
     sub.add_parser("whoami", parents=[common], help="show who and where you are connected")
+
+    server = sub.add_parser(
+        "server",
+        help="the shared local server (the default when nothing is configured)",
+        description=(
+            "With nothing configured, every inbox-tui process shares one local inbox-server per database. "
+            "It starts on demand, detached from any terminal, and stops after an idle period with no client "
+            "(INBOX_TUI_SERVER_IDLE_TIMEOUT seconds, default 600)."
+        ),
+    )
+    actions = server.add_subparsers(dest="server_action", metavar="ACTION", required=True)
+    actions.add_parser("status", help="print address, PID, database, uptime and connected watchers")
+    actions.add_parser("start", help="start it now (it would start on demand anyway)")
+    actions.add_parser("stop", help="stop it (the next inbox-tui command starts it again)")
+    logs = actions.add_parser("logs", help="print the log's path, or follow it")
+    logs.add_argument("-f", "--follow", action="store_true", help="print the log and follow it (ctrl+c stops)")
     return parser
 
 
@@ -438,7 +454,7 @@ async def cmd_watch(args: argparse.Namespace, connection: Connection, client: Co
                     known.update(n.id for n in page.notifications)
                 except ApiError:
                     pass
-                _err(f"Watching for new notifications on {connection.url} (press ctrl+c to stop).")
+                _err(f"Watching for new notifications on {connection.address} (press ctrl+c to stop).")
             elif item.state is ConnectionState.RECONNECTING:
                 _err(f"{item.error}; reconnecting in {item.retry_in or 0:.1f}s.")
             elif item.state is ConnectionState.OFFLINE and item.error is not None:
@@ -487,7 +503,7 @@ async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: C
     except ApiError as exc:
         raise CommandFailed("unable to get the current user: " + str(exc)) from exc
     roles = ", ".join(r for r in user.roles if r) or "member"
-    _out(f"{user.username} ({roles}) at {connection.url} [{connection.source_label}]")
+    _out(f"{user.username} ({roles}) at {connection.address} [{connection.source_label}]")
     return EXIT_OK
 
 
@@ -544,6 +560,91 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    """`server status|start|stop|logs`: the shared local server."""
+    from inbox_tui import local_server
+    from inbox_tui.embedded import EmbeddedError
+
+    try:
+        paths = local_server.LocalPaths.default()
+        action = args.server_action
+        if action == "status":
+            found = local_server.status(paths)
+            if found is None:
+                raise CommandFailed(f"No local server is running for {paths.db}.")
+            watchers = "unknown" if found.watchers < 0 else str(found.watchers)
+            idle = f"after {_duration(found.idle_timeout)} with no client" if found.idle_timeout > 0 else "never"
+            for label, value in (
+                ("address", found.address),
+                ("pid", str(found.pid)),
+                ("database", found.db),
+                ("uptime", _duration(found.uptime)),
+                ("watchers", watchers),
+                ("idle stop", idle),
+                ("log", found.log),
+            ):
+                _out(f"{label + ':':<10} {value}")
+            return EXIT_OK
+        if action == "start":
+            server = local_server.ensure_running(paths)
+            _err(f"Local server running at {server.address} (PID {server.pid}).")
+            return EXIT_OK
+        if action == "stop":
+            pid = local_server.stop(paths)
+            if pid is None:
+                raise CommandFailed(f"No local server is running for {paths.db}.")
+            _err(f"Local server (PID {pid}) stopped.")
+            return EXIT_OK
+        if args.follow:
+            return _follow(paths.log)
+        _out(str(paths.log))
+        return EXIT_OK
+    except EmbeddedError as exc:
+        raise CommandFailed(str(exc)) from exc
+
+
+def _duration(seconds: float) -> str:
+    """`3h 05m`, `5m 03s`, `42s`."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _follow(path: Any) -> int:
+    """Print a log file and follow it (from the start of a rotated file) until interrupted."""
+    import time
+
+    position = 0
+    inode = None
+    pending = ""
+    try:
+        while True:
+            try:
+                info = os.stat(path)
+            except FileNotFoundError:
+                time.sleep(0.2)
+                continue
+            if info.st_ino != inode or info.st_size < position:
+                inode, position = info.st_ino, 0
+            if info.st_size > position:
+                with open(path, "rb") as log:
+                    log.seek(position)
+                    chunk = log.read()
+                position += len(chunk)
+                *lines, pending = (pending + chunk.decode("utf-8", "replace")).split("\n")
+                for line in lines:
+                    # The log may quote what clients sent: never let it drive the terminal.
+                    _out(clean_line(line))
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
 def run_tui(args: argparse.Namespace) -> int:
     """Open the inbox (the only path that imports Textual)."""
     connection = _connect(args, long_lived=True)
@@ -593,6 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_login(args)
         if args.command == "logout":
             return cmd_logout(args)
+        if args.command == "server":
+            return cmd_server(args)
         return _run_command(COMMANDS[args.command], args, long_lived=args.command == "watch")
     except CommandFailed as exc:
         _err(str(exc))

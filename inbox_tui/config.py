@@ -25,6 +25,7 @@ APP_NAME = "inbox-tui"
 CONFIG_FILE = "config.toml"
 TOKEN_FILE = "token"
 UI_STATE_FILE = "ui-state.json"
+DEMO_UI_STATE_FILE = "demo-ui-state.json"  # the demo's choices never carry into the real inbox
 
 ALERT_MODES = ("bell", "osc9", "osc777", "command", "off")
 DEFAULT_ALERT = "bell"
@@ -33,6 +34,9 @@ ENV_CONFIG_DIR = "INBOX_TUI_CONFIG_DIR"
 ENV_DATA_DIR = "INBOX_TUI_DATA_DIR"
 ENV_STATE_DIR = "INBOX_TUI_STATE_DIR"
 ENV_CODER_CONFIG_DIR = "CODER_CONFIG_DIR"
+ENV_RUNTIME_DIR = "INBOX_TUI_RUNTIME_DIR"
+ENV_SERVER_IDLE_TIMEOUT = "INBOX_TUI_SERVER_IDLE_TIMEOUT"
+ENV_SERVER_TIMEOUT = "INBOX_TUI_SERVER_TIMEOUT"
 ENV_CODER_URL = "CODER_URL"
 ENV_CODER_TOKEN = "CODER_SESSION_TOKEN"
 
@@ -78,7 +82,20 @@ ENVIRONMENT: tuple[Setting, ...] = (
     Setting(ENV_CODER_TOKEN, "string", "", "Session token (the Coder CLI's own variable)."),
     Setting(ENV_CONFIG_DIR, "path", "platformdirs user config dir", "Where config.toml and token live."),
     Setting(ENV_DATA_DIR, "path", "platformdirs user data dir", "Embedded server database and its token."),
-    Setting(ENV_STATE_DIR, "path", "platformdirs user state dir", "Remembered UI state, runtime files, logs."),
+    Setting(ENV_STATE_DIR, "path", "platformdirs user state dir", "Remembered UI state, the local server's log."),
+    Setting(
+        ENV_RUNTIME_DIR,
+        "path",
+        "`$XDG_RUNTIME_DIR/inbox-tui`, else `/tmp/inbox-tui-<uid>`",
+        "The local server's socket and runtime file (a private 0700 directory).",
+    ),
+    Setting(
+        ENV_SERVER_IDLE_TIMEOUT,
+        "seconds",
+        "600",
+        "The local server stops after this long with no client (0: never).",
+    ),
+    Setting(ENV_SERVER_TIMEOUT, "seconds", "30", "How long a command waits for the local server to answer."),
     Setting(ENV_CODER_CONFIG_DIR, "path", "~/.config/coderv2 (Linux)", "The Coder CLI's config dir to read."),
 )
 
@@ -106,7 +123,7 @@ def data_dir() -> Path:
 
 
 def state_dir() -> Path:
-    """`$INBOX_TUI_STATE_DIR`, else the platformdirs user state dir (UI state, runtime files)."""
+    """`$INBOX_TUI_STATE_DIR`, else the platformdirs user state dir (UI state, the local server's log)."""
     return _dir(ENV_STATE_DIR, platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
@@ -310,9 +327,9 @@ def load_coder_login() -> CoderLogin:
 # -- remembered UI state --------------------------------------------------------------------------
 
 
-def ui_state_path() -> Path:
-    """The JSON file where the TUI remembers theme, filters and the like between runs."""
-    return state_dir() / UI_STATE_FILE
+def ui_state_path(demo: bool = False) -> Path:
+    """The JSON file where the TUI remembers theme, filters and the like between runs (the demo's apart)."""
+    return state_dir() / (DEMO_UI_STATE_FILE if demo else UI_STATE_FILE)
 
 
 def load_ui_state() -> dict[str, Any]:

@@ -6,7 +6,7 @@ Resolution order, first match wins for the URL:
 2. `CODER_URL` / `CODER_SESSION_TOKEN` (the Coder CLI's own variables)
 3. our config file (`url` in config.toml, token in the 0600 token file)
 4. the Coder CLI's saved login (`url` and `session` in its `coderv2` config dir)
-5. the embedded default (the bundled server on 127.0.0.1), or `--demo`
+5. the embedded default (the shared local server on a Unix socket, see `local_server.py`), or `--demo`
 
 The token is resolved the same way, except that a *saved* token (ours or the Coder CLI's) is only used
 with the URL it was saved with: a token is never sent to a server it was not issued for.
@@ -30,8 +30,9 @@ from inbox_tui.config import (
 )
 
 if TYPE_CHECKING:
-    # The launcher is imported only when it is used: a configured URL never needs it.
+    # The launchers are imported only when they are used: a configured URL never needs them.
     from inbox_tui.embedded import EmbeddedServer
+    from inbox_tui.local_server import LocalServer
 
 SOURCE_FLAGS = "flags"
 SOURCE_ENV = "environment"
@@ -45,7 +46,7 @@ SOURCE_LABELS = {
     SOURCE_ENV: "CODER_URL/CODER_SESSION_TOKEN",
     SOURCE_CONFIG: "inbox-tui config",
     SOURCE_CODER_CLI: "the Coder CLI's login",
-    SOURCE_EMBEDDED: "embedded server",
+    SOURCE_EMBEDDED: "local server",
     SOURCE_DEMO: "demo server",
 }
 
@@ -65,6 +66,7 @@ class Connection:
     token: str
     source: str
     embedded: EmbeddedServer | None = None
+    local: LocalServer | None = None
 
     @property
     def source_label(self) -> str:
@@ -74,11 +76,38 @@ class Connection:
     @property
     def is_embedded(self) -> bool:
         """True for the embedded default and the demo."""
-        return self.embedded is not None
+        return self.embedded is not None or self.local is not None
+
+    @property
+    def address(self) -> str:
+        """Where the server is, for people: the URL, or `unix:/path` for the local server."""
+        return self.local.address if self.local is not None else self.url
 
     def client(self, *, timeout: float = 10.0) -> CoderClient:
-        """A new API client for this connection (close it, or use it as an async context manager)."""
-        return CoderClient(self.url, self.token, timeout=timeout)
+        """A new API client for this connection (close it, or use it as an async context manager).
+
+        For the local server the client talks through its Unix socket, and its watch makes sure the server
+        is running (restarting it if it is gone) before each reconnect.
+        """
+        if self.local is None:
+            return CoderClient(self.url, self.token, timeout=timeout)
+        return CoderClient(
+            self.url,
+            self.token,
+            timeout=timeout,
+            uds=self.local.socket,
+            before_reconnect=self.ensure_server,
+        )
+
+    async def ensure_server(self) -> None:
+        """Start the local server again if it is gone (run in a thread: it may wait for it to answer)."""
+        import asyncio
+
+        from inbox_tui.local_server import ensure_running
+
+        local = self.local
+        if local is not None:
+            await asyncio.to_thread(ensure_running, local.paths, quiet=True)
 
     def close(self) -> None:
         """Release the connection: stops the embedded server if this process owns it."""
@@ -149,13 +178,26 @@ def find_explicit(
     return Explicit(url=url, token=token, url_source=url_source, token_source=token_source)
 
 
-def _start_embedded(*, demo: bool, long_lived: bool) -> EmbeddedServer:
+def _start_demo(*, long_lived: bool) -> EmbeddedServer:
     from inbox_tui.embedded import EmbeddedError, embedded_server
 
     try:
-        return embedded_server(demo=demo, long_lived=long_lived)
+        return embedded_server(demo=True, long_lived=long_lived)
     except EmbeddedError as exc:
         raise ResolveError(str(exc)) from exc
+
+
+def _local_server() -> LocalServer:
+    from inbox_tui.embedded import EmbeddedError
+    from inbox_tui.local_server import ensure_running
+
+    try:
+        return ensure_running()
+    except EmbeddedError as exc:
+        raise ResolveError(str(exc)) from exc
+    except OSError as exc:  # e.g. the data or state directory cannot be created
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ResolveError(f"cannot start the local server: {exc.strerror or exc}{where}") from exc
 
 
 def resolve(
@@ -167,23 +209,23 @@ def resolve(
     env: Mapping[str, str] | None = None,
     config: Config | None = None,
 ) -> Connection:
-    """Resolve the connection, starting (or joining) the embedded server when nothing is configured.
+    """Resolve the connection, starting (or joining) the local server when nothing is configured.
 
-    Raises ResolveError (also when the embedded server cannot be started) or ConfigError.
-    `long_lived` (the TUI, `watch`) publishes the embedded server so other commands can join it.
+    Raises ResolveError (also when the local server cannot be started) or ConfigError.
+    `long_lived` (the TUI, `watch`) publishes a demo server so other `--demo` commands can join it.
     The caller must `close()` the returned connection.
     """
     if demo:
         if url_flag or token_flag:
             raise ResolveError("--demo runs its own server; it cannot be combined with --url or --token")
-        server = _start_embedded(demo=True, long_lived=long_lived)
+        server = _start_demo(long_lived=long_lived)
         return Connection(url=server.url, token=server.token, source=SOURCE_DEMO, embedded=server)
     found = find_explicit(url_flag, token_flag, env=env, config=config)
     if found.url is None:
         if found.token_source == SOURCE_FLAGS:
             raise ResolveError("--token was given without a URL: add --url or set CODER_URL")
-        server = _start_embedded(demo=False, long_lived=long_lived)
-        return Connection(url=server.url, token=server.token, source=SOURCE_EMBEDDED, embedded=server)
+        local = _local_server()
+        return Connection(url=local.url, token=local.token, source=SOURCE_EMBEDDED, local=local)
     try:
         url = normalize_url(found.url)
     except ValueError as exc:

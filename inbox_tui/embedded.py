@@ -1,15 +1,18 @@
-"""The embedded default: run the bundled `inbox-server` when nothing else is configured.
+"""The demo server, and the pieces both launchers share: the server command, the local owner, PIDs.
 
-- The database is `<data dir>/inbox.db`; on first run a local owner is created and its token kept in
-  `<data dir>/token` (mode 0600).
-- The server runs as a child process (`python -m server.cli serve --port 0`), its output goes to
-  `<state dir>/server.log`, and it is stopped by PID when the command ends.
-- While an inbox (or `inbox-tui watch`) is open it publishes a runtime file `<state dir>/embedded.json`
-  (`demo.json` for `--demo`) with the URL, the server's PID and the token, so other `inbox-tui` commands
-  with nothing configured reach the same server and what they send shows up live. With no inbox open,
-  they start a server on the same database for the duration of the command.
+The embedded default (plain `inbox-tui` with nothing configured) is a shared, detached local server: see
+`inbox_tui/local_server.py`. `--demo` keeps a server of its own instead:
+- a throwaway database in a temporary directory, seeded and fed with realistic notifications;
+- run as a child process (`python -m server.cli serve --demo --port 0`), its output in
+  `<state dir>/demo-server.log`, stopped by PID when the command that started it ends;
+- while a demo inbox is open it publishes `<state dir>/demo.json` (URL, PID, token) so other
+  `inbox-tui --demo` commands reach the same demo server; a demo server whose owner died is adopted.
 
-This is the only client module that knows about the server package, and only as a command to run.
+On first run of the embedded default a local owner is created in `<data dir>/inbox.db` and its token kept
+in `<data dir>/token` (mode 0600) by `ensure_local_owner`.
+
+This module and `local_server.py` are the only client modules that know about the server package, and
+only as a command to run.
 """
 
 from __future__ import annotations
@@ -31,13 +34,12 @@ from typing import Any
 
 import httpx
 
-from inbox_tui.config import data_dir, read_text, state_dir, write_private
+from inbox_tui.config import read_text, state_dir, write_private
 
 DB_FILE = "inbox.db"
 TOKEN_FILE = "token"
 LOG_FILE = "server.log"
 DEMO_LOG_FILE = "demo-server.log"
-RUNTIME_FILE = "embedded.json"
 DEMO_RUNTIME_FILE = "demo.json"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
@@ -136,13 +138,13 @@ class RuntimeInfo:
         return pid_alive(self.owner_pid)
 
 
-def runtime_path(demo: bool = False) -> Path:
-    """Where the runtime file of the open (demo) inbox lives."""
-    return state_dir() / (DEMO_RUNTIME_FILE if demo else RUNTIME_FILE)
+def runtime_path(demo: bool = True) -> Path:
+    """Where the runtime file of the open demo inbox lives."""
+    return state_dir() / DEMO_RUNTIME_FILE
 
 
-def read_runtime(demo: bool = False) -> RuntimeInfo | None:
-    """The runtime file, if it is there and well-formed (no liveness check)."""
+def read_runtime(demo: bool = True) -> RuntimeInfo | None:
+    """The demo runtime file, if it is there and well-formed (no liveness check)."""
     path = runtime_path(demo)
     text = read_text(path)
     if text is None:
@@ -161,8 +163,8 @@ def read_runtime(demo: bool = False) -> RuntimeInfo | None:
         return None
 
 
-def find_running(demo: bool = False) -> RuntimeInfo | None:
-    """The running embedded server published by an open inbox: its PID alive and its URL answering."""
+def find_running(demo: bool = True) -> RuntimeInfo | None:
+    """The running demo server published by an open demo inbox: its PID alive and its URL answering."""
     info = read_runtime(demo)
     if info is None:
         return None
@@ -246,7 +248,14 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
     token = read_text(token_path)
     if token and db_path.exists():
         return token
-    # No token yet, or a token for a database that is gone (its users went with it): make a new one.
+    if token and not db_path.exists():
+        # A lost database must not be replaced silently by an empty one (every notification, user and
+        # token would be gone without a word): say what happened and how to start afresh.
+        raise EmbeddedError(
+            f"the inbox database {db_path} is missing, but its token file {token_path} is still there: "
+            f"the database was deleted or moved. Put it back, or start afresh by removing {token_path}."
+        )
+    # No token yet: a first run. Create the local owner and its token.
     name = username or local_username()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -304,18 +313,12 @@ def start_server(
         time.sleep(0.05)
 
 
-def start_embedded(*, demo: bool = False) -> EmbeddedServer:
-    """Start the embedded server (demo: on a throwaway database) and return a handle that owns it."""
-    if demo:
-        temp_dir = Path(tempfile.mkdtemp(prefix=DEMO_DIR_PREFIX))
-        db_path = temp_dir / "demo.db"
-        token_path = temp_dir / TOKEN_FILE
-        log_path = state_dir() / DEMO_LOG_FILE
-    else:
-        temp_dir = None
-        db_path = data_dir() / DB_FILE
-        token_path = data_dir() / TOKEN_FILE
-        log_path = state_dir() / LOG_FILE
+def start_embedded(*, demo: bool = True) -> EmbeddedServer:
+    """Start a demo server on a throwaway database and return a handle that owns it."""
+    temp_dir = Path(tempfile.mkdtemp(prefix=DEMO_DIR_PREFIX))
+    db_path = temp_dir / "demo.db"
+    token_path = temp_dir / TOKEN_FILE
+    log_path = state_dir() / DEMO_LOG_FILE
     try:
         try:
             token = ensure_local_owner(db_path, token_path)
@@ -340,12 +343,11 @@ def start_embedded(*, demo: bool = False) -> EmbeddedServer:
     )
 
 
-def embedded_server(*, demo: bool = False, long_lived: bool = False) -> EmbeddedServer:
-    """The server to use with nothing configured.
+def embedded_server(*, demo: bool = True, long_lived: bool = False) -> EmbeddedServer:
+    """The demo server: an open demo inbox's server is shared while its owner is alive.
 
-    An open inbox's server is shared when its owner is alive; a server whose owner died is adopted
-    (stopped when this command ends). Otherwise a new one is started. `long_lived` commands (the TUI,
-    `watch`) publish the runtime file so others can find them.
+    A demo server whose owner died is adopted (stopped when this command ends). Otherwise a new one is
+    started. `long_lived` commands (the TUI, `watch`) publish the runtime file so others can find them.
     """
     info = find_running(demo)
     if info is not None:

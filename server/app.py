@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from server.api import inbox, notifications, preferences, settings, templates, users
+from server.api import inbox, local_status, notifications, preferences, settings, templates, users
 from server.api.common import Handler
 from server.auth import authenticate
 from server.config import ServerConfig
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 API = "/api/v2"
 BYPASS_RATELIMIT_HEADER = b"x-coder-bypass-ratelimit"
 WATCH_PATH = f"{API}/notifications/inbox/watch"
+LOCAL_STATUS_PATH = "/inbox-server/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,18 @@ class InboxServer:
         self._store = store
         self.ctx: AppContext | None = None
         self.on_ready: list[Callable[[AppContext], Awaitable[None]]] = []
+        # Run at the end of the lifespan: uvicorn re-raises SIGTERM/SIGINT once it has shut down, so
+        # clean-up after `serve()` returns would never run on a signal.
+        self.on_shutdown: list[Callable[[], None]] = []
+        self.started_at = time.time()
+        self._last_activity = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since the last request, or 0 while a watcher is connected (for the idle stop)."""
+        if self.ctx is not None and self.ctx.hub.watcher_count > 0:
+            self._last_activity = time.monotonic()
+            return 0.0
+        return time.monotonic() - self._last_activity
 
     async def startup(self) -> AppContext:
         """Open the store and start the delivery pipeline and the watcher hub."""
@@ -114,19 +128,22 @@ class InboxServer:
         return self.ctx
 
     async def shutdown(self) -> None:
-        """Close every watcher with 1001, stop the notifier, flush the store."""
-        if self.ctx is None:
-            return
-        await self.ctx.hub.close_all()
-        await self.ctx.dispatcher.stop()
-        await self.ctx.store.close()
-        self.ctx = None
+        """Close every watcher with 1001, stop the notifier, flush the store, run the shutdown hooks."""
+        if self.ctx is not None:
+            await self.ctx.hub.close_all()
+            await self.ctx.dispatcher.stop()
+            await self.ctx.store.close()
+            self.ctx = None
+        for hook in self.on_shutdown:
+            hook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            self._last_activity = time.monotonic()
             await self._http(scope, receive, send)
         elif kind == "websocket":
+            self._last_activity = time.monotonic()
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
@@ -174,6 +191,9 @@ class InboxServer:
         if path == f"{API}/buildinfo" and request.method == "GET":
             self._rate_limit(ctx, request, None)
             return await users.buildinfo(ctx)
+        if path == LOCAL_STATUS_PATH and request.method == "GET":
+            user = await authenticate(ctx.store, request.headers, request.query_string, ctx.sessions)
+            return await local_status.get_status(ctx, request, user, started_at=self.started_at)
         handler: Handler | None = None
         allowed: list[str] = []
         for route in ROUTES:

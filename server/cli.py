@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import logging.handlers
+import os
 import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from server.auth import generate_token
@@ -25,6 +29,13 @@ from server.uuids import UUIDParseError, parse_uuid
 
 class CliError(Exception):
     """A failure reported on stderr with exit code 1."""
+
+
+class DatabaseLocked(CliError):
+    """Another `serve` holds the database: reported on stderr with exit code 2."""
+
+
+EXIT_DATABASE_LOCKED = 2
 
 
 def _db_arg(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fetch-interval", type=float, default=1.0, help="safety-net sweep (seconds)")
     serve.add_argument("--demo", action="store_true", help="seed demo notifications and keep sending new ones")
     serve.add_argument("--log-level", default="warning")
+    local = serve.add_argument_group("local server (inbox-tui's embedded default)")
+    local.add_argument("--unix-socket", default="", metavar="PATH", help="listen on a Unix socket instead of TCP")
+    local.add_argument("--runtime-file", default="", metavar="PATH", help="publish address and PID here once up")
+    local.add_argument(
+        "--idle-timeout", type=float, default=0.0, metavar="SECONDS", help="exit after this long with no client"
+    )
+    local.add_argument("--log-file", default="", metavar="PATH", help="log here, rotated by size (5 MiB x 3)")
 
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user and print a session token for it")
@@ -131,32 +149,81 @@ def _serve_config(args: argparse.Namespace) -> ServerConfig:
         watch_queue_size=args.watch_queue_size,
         demo=args.demo,
         log_level=args.log_level,
+        unix_socket=args.unix_socket,
+        runtime_file=args.runtime_file,
+        idle_timeout=args.idle_timeout,
+        log_file=args.log_file,
     )
 
 
 async def serve(config: ServerConfig) -> None:
-    """Bind, start uvicorn with our websocket protocol, print `listening on ...` once ready."""
+    """Bind, start uvicorn with our websocket protocol, print `listening on ...` once ready.
+
+    A SQLite database is locked for the life of the process first (one server per database), so a
+    second `serve` on the same file, and a stale Unix socket, are dealt with before anything is bound.
+    """
     import uvicorn
+
+    from server import serve_lock
 
     # The store's reader and writer threads hand results back to the event loop constantly; Python's
     # default 5 ms GIL switch interval makes the loop wait behind them (a convoy). 1 ms keeps p99 low.
     sys.setswitchinterval(0.001)
 
-    from server.app import InboxServer
-    from server.ws_protocol import WatchWebSocketProtocol
+    lock: serve_lock.ServeLock | None = None
+    if serve_lock.is_sqlite_path(config.db):
+        try:
+            lock = serve_lock.acquire(config.db)
+        except serve_lock.DatabaseInUseError as exc:
+            raise DatabaseLocked(str(exc)) from None
+        except OSError as exc:
+            raise CliError(f"cannot lock the database {config.db}: {exc.strerror or exc}") from None
+    try:
+        await _serve_locked(config, uvicorn, lock)
+    finally:
+        if lock is not None:
+            lock.release()
 
+
+def _bind(config: ServerConfig) -> tuple[socket.socket, str]:
+    """The listening socket and the address to print (`http://host:port` or `unix:/path`)."""
+    if config.unix_socket:
+        path = config.unix_socket
+        # Only the lock holder gets here, so a socket file left at the path is a dead server's.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            sock.close()
+            raise CliError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+        if not config.access_url:
+            config.access_url = "http://localhost"
+        return sock, f"unix:{path}"
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((config.host, config.port))
     except OSError as exc:
+        sock.close()
         raise CliError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.setblocking(False)
     host, port = sock.getsockname()[:2]
     display_host = f"[{host}]" if ":" in host else host
     if not config.access_url:
         config.access_url = f"http://{display_host}:{port}"
+    return sock, f"http://{display_host}:{port}"
+
+
+async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
+    from server.app import InboxServer
+    from server.runtime_file import remove_runtime_file, write_runtime_file
+    from server.ws_protocol import WatchWebSocketProtocol
+
+    sock, address = _bind(config)
+    sock.listen(2048)
+    sock.setblocking(False)
     app = InboxServer(config)
     if config.demo:
         from server.demo import start_demo
@@ -175,15 +242,60 @@ async def serve(config: ServerConfig) -> None:
     )
     uv_server = uvicorn.Server(uv_config)
     task = asyncio.create_task(uv_server.serve(sockets=[sock]))
-    while not uv_server.started:
-        if task.done():
-            break
-        await asyncio.sleep(0.01)
-    if uv_server.started:
-        print(f"listening on http://{display_host}:{port}", flush=True)
-    await task
+    runtime_file = Path(config.runtime_file) if config.runtime_file else None
+
+    def withdraw() -> None:
+        # Only what this process published: a successor may already have replaced the runtime file.
+        if runtime_file is not None:
+            remove_runtime_file(runtime_file)
+        if config.unix_socket and uv_server.started:
+            with contextlib.suppress(OSError):
+                os.unlink(config.unix_socket)
+
+    app.on_shutdown.append(withdraw)
+    idle: asyncio.Task[None] | None = None
+    try:
+        while not uv_server.started:
+            if task.done():
+                break
+            await asyncio.sleep(0.01)
+        if uv_server.started:
+            if lock is not None:
+                lock.record(address)
+            if runtime_file is not None:
+                write_runtime_file(
+                    runtime_file,
+                    {
+                        "address": address,
+                        "url": config.access_url,
+                        "socket": config.unix_socket,
+                        "db": config.db,
+                        "log": config.log_file,
+                        "idle_timeout": config.idle_timeout,
+                    },
+                )
+            print(f"listening on {address}", flush=True)
+            if config.idle_timeout > 0:
+                idle = asyncio.create_task(_stop_when_idle(app, uv_server, config.idle_timeout))
+        await task
+    finally:
+        if idle is not None:
+            idle.cancel()
+        withdraw()
     if not uv_server.started:
         raise CliError("server failed to start (see the log above)")
+
+
+async def _stop_when_idle(app: Any, uv_server: Any, idle_timeout: float) -> None:
+    """Ask uvicorn to exit once no request has come and no watcher has been open for `idle_timeout`."""
+    log = logging.getLogger("server.idle")
+    step = min(5.0, max(0.05, idle_timeout / 10))
+    while not uv_server.should_exit:
+        await asyncio.sleep(step)
+        if app.idle_for() >= idle_timeout:
+            log.info("no client for %.0f s: stopping", idle_timeout)
+            uv_server.should_exit = True
+            return
 
 
 def _has(module: str) -> bool:
@@ -209,7 +321,11 @@ async def _find_user(store: Store, ref: str) -> User:
     except UUIDParseError:
         user = await store.get_user_by_username(ref)
     if user is None:
-        raise CliError(f"no user {ref!r}")
+        known = ", ".join(sorted(u.username for u in await store.list_users())[:10]) or "none"
+        raise CliError(
+            f"no user {ref!r} (users: {known}); plain `inbox-tui` creates its local "
+            "owner on first run, `inbox-server users create` makes others"
+        )
     return user
 
 
@@ -321,7 +437,11 @@ async def _notify(store: Store, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inbox-server`."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if args.command == "serve" and args.log_file:
+        _log_to_file(args.log_file, log_format)
+    else:
+        logging.basicConfig(level=logging.WARNING, format=log_format)
     try:
         if args.command == "serve":
             config = _serve_config(args)
@@ -338,11 +458,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         handler = handlers[(args.command, getattr(args, "action", "") or "")]
         return asyncio.run(_with_store(args.db, lambda store: handler(store, args)))
+    except DatabaseLocked as exc:
+        print(f"inbox-server: {exc}", file=sys.stderr)
+        return EXIT_DATABASE_LOCKED
     except CliError as exc:
         print(f"inbox-server: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+LOG_FILE_BYTES = 5 * 1024 * 1024
+LOG_FILE_BACKUPS = 3
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files (the first and every rotated one) are created 0600."""
+
+    def _open(self) -> Any:
+        old_umask = os.umask(0o077)
+        try:
+            return super()._open()
+        finally:
+            os.umask(old_umask)
+
+
+def _log_to_file(path: str, log_format: str) -> None:
+    """Log to a size-rotated file (`server.log`, `.1` ... `.3`), created 0600: the embedded server's log."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = _PrivateRotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(log_format))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:

@@ -12,11 +12,17 @@ DEFAULT_RATE_LIMIT = 512  # Coder's --api-rate-limit default, requests per minut
 
 
 def default_db_path() -> str:
-    """`$INBOX_DB`, else a SQLite file in the platformdirs user data dir."""
+    """`$INBOX_DB`, else the database of inbox-tui's embedded default.
+
+    One default database for both programs: `inbox-server notify --user $USER ...` with no `--db` reaches
+    the inbox that plain `inbox-tui` shows (`$INBOX_TUI_DATA_DIR`, else the inbox-tui user data dir).
+    """
     env = os.environ.get("INBOX_DB")
     if env:
         return env
-    return str(Path(platformdirs.user_data_dir("inbox-server", appauthor=False)) / "inbox.db")
+    data_dir = os.environ.get("INBOX_TUI_DATA_DIR", "").strip()
+    base = Path(data_dir).expanduser() if data_dir else Path(platformdirs.user_data_dir("inbox-tui", appauthor=False))
+    return str(base / "inbox.db")
 
 
 @dataclass(slots=True)
@@ -76,6 +82,12 @@ class ServerConfig:
     watch_queue_size: int = 256
     demo: bool = False  # seed realistic notifications and keep producing new ones
     log_level: str = "info"
+    # The embedded local server (inbox-tui's default): a Unix socket instead of host:port, a runtime file
+    # that clients read, an idle stop, and a size-rotated log file.
+    unix_socket: str = ""
+    runtime_file: str = ""
+    idle_timeout: float = 0.0  # seconds with no request and no watcher before exiting; 0 = never
+    log_file: str = ""
 
     @property
     def rate_limited(self) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.live_server import LiveServer
+from tests.local_env import LocalEnv, make_local_env, stop_local_servers
 
 
 @pytest.fixture
@@ -28,3 +29,14 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def local_env(tmp_path: Path) -> Iterator[LocalEnv]:
+    """Nothing configured: `inbox-tui` uses the shared local server, stopped by PID at teardown."""
+    local = make_local_env(tmp_path)
+    try:
+        yield local
+    finally:
+        stop_local_servers(local)
+        assert local.server_pids() == []

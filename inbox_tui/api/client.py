@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -119,12 +119,21 @@ class CoderClient:
         *,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        uds: str | None = None,
+        before_reconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`uds`: reach the server through this Unix socket (the embedded local server); `url` then only
+        names the host for the Host header. `before_reconnect`: awaited by the watch before each reconnect
+        attempt, e.g. to restart a local server that is gone (it may raise to report why it cannot)."""
         self.url = normalize_url(url)
         self.token = token
         self.timeout = timeout
+        self.uds = uds
+        self.before_reconnect = before_reconnect
         # A proxy from the environment must not intercept the embedded server on 127.0.0.1.
         trust_env = not self.is_loopback
+        if transport is None and uds is not None:
+            transport = httpx.AsyncHTTPTransport(uds=uds)
         self._http = httpx.AsyncClient(
             base_url=self.url + "/api/v2",
             headers={TOKEN_HEADER: token, "User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -138,7 +147,7 @@ class CoderClient:
     @property
     def is_loopback(self) -> bool:
         """True when the deployment is on this machine (the embedded server, a local test server)."""
-        return is_loopback_url(self.url)
+        return self.uds is not None or is_loopback_url(self.url)
 
     async def __aenter__(self) -> CoderClient:
         return self

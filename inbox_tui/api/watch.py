@@ -25,8 +25,9 @@ import random
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection, connect, unix_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from inbox_tui.api.client import USER_AGENT, CoderClient
@@ -189,19 +190,20 @@ class InboxWatcher:
         return ConnectionFailed(method="GET", url=self.http_url, reason=reason)
 
     async def _open(self) -> ClientConnection:
+        options: dict[str, Any] = {
+            "additional_headers": self.client.auth_headers,
+            "user_agent_header": USER_AGENT,
+            "open_timeout": self.open_timeout,
+            "ping_interval": self.ping_interval,
+            "ping_timeout": self.ping_interval,
+            "close_timeout": 2.0,
+            "max_size": 4 * 1024 * 1024,
+            "compression": None,
+        }
         try:
-            return await connect(
-                self.url,
-                additional_headers=self.client.auth_headers,
-                user_agent_header=USER_AGENT,
-                open_timeout=self.open_timeout,
-                ping_interval=self.ping_interval,
-                ping_timeout=self.ping_interval,
-                close_timeout=2.0,
-                max_size=4 * 1024 * 1024,
-                compression=None,
-                proxy=None if self.client.is_loopback else True,
-            )
+            if self.client.uds is not None:
+                return await unix_connect(self.client.uds, self.url, **options)
+            return await connect(self.url, proxy=None if self.client.is_loopback else True, **options)
         except InvalidStatus as exc:
             response = exc.response
             raise ApiError.from_body(
@@ -214,6 +216,18 @@ class InboxWatcher:
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, EOFError) as exc:
             raise ConnectionFailed.from_exception("GET", self.http_url, exc) from exc
 
+    async def _before_reconnect(self) -> None:
+        """Run the client's hook (e.g. restart the local server); its failure is a retryable drop."""
+        hook = self.client.before_reconnect
+        if hook is None:
+            return
+        try:
+            await hook()
+        except ApiError:
+            raise
+        except Exception as exc:
+            raise ConnectionFailed(method="GET", url=self.http_url, reason=str(exc)) from exc
+
     async def events(self) -> AsyncIterator[WatchItem]:
         """Yield arrivals and state changes until stopped or refused for good."""
         connected_before = False
@@ -221,6 +235,8 @@ class InboxWatcher:
         while not self._stopped:
             failure: Exception
             try:
+                if connected_before or self.backoff.attempt > 0:
+                    await self._before_reconnect()
                 ws = await self._open()
             except ApiError as exc:
                 if is_permanent(exc):

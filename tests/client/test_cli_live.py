@@ -22,6 +22,7 @@ import pytest
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import InboxNotification
 from tests.live_server import LiveServer
+from tests.local_env import LocalEnv
 
 T = TypeVar("T")
 
@@ -456,28 +457,26 @@ def test_global_flags_before_the_command(live_server: LiveServer, env: dict[str,
 # -- the embedded default -------------------------------------------------------------------------
 
 
-async def test_embedded_default_is_shared_with_an_open_watch(env: dict[str, str], tmp_path: Path) -> None:
-    # Nothing configured: `watch` starts the embedded server and publishes it ...
-    watch = await Watch.start(env, "--json")
+async def test_local_server_is_shared_with_an_open_watch_and_outlives_it(local_env: LocalEnv) -> None:
+    # Nothing configured: `watch` starts (or joins) the shared local server ...
+    watch = await Watch.start(local_env.env, "--json")
     try:
         await watch.stderr_until("Watching for new notifications")
-        runtime = json.loads((tmp_path / "state" / "embedded.json").read_text())
-        assert stat.S_IMODE((tmp_path / "state" / "embedded.json").stat().st_mode) == 0o600
-        assert stat.S_IMODE((tmp_path / "data" / "token").stat().st_mode) == 0o600
+        pid = local_env.server_pid()
+        assert stat.S_IMODE(local_env.token_file.stat().st_mode) == 0o600
         # ... and `send` from "another terminal" reaches the same server, so the watch sees it live.
-        sent = cli(env, "send", "From another terminal", "hi")
+        sent = local_env.cli("send", "From another terminal", "hi")
         assert sent.returncode == 0, sent.stderr
         assert json.loads(await watch.line())["notification"]["title"] == "From another terminal"
-        whoami = cli(env, "whoami")
-        assert whoami.stdout.endswith(f"at {runtime['url']} [embedded server]\n")
+        whoami = local_env.cli("whoami")
+        socket_path = json.loads(local_env.runtime_file().read_text())["socket"]
+        assert whoami.stdout.endswith(f"at unix:{socket_path} [local server]\n")
         assert await watch.interrupt() == 130
     finally:
         await watch.close()
-    # The watch stopped its server by PID and withdrew the runtime file.
-    assert not (tmp_path / "state" / "embedded.json").exists()
-    assert not _alive(runtime["pid"])
-    # With no inbox open, a command runs its own server on the same database for its duration.
-    listed = cli(env, "list")
+    # The server is nobody's child: it keeps serving after the watch that started it has gone.
+    assert local_env.server_pids() == [pid]
+    listed = local_env.cli("list")
     assert listed.returncode == 0, listed.stderr
     assert "From another terminal" in listed.stdout
 
@@ -506,14 +505,13 @@ def test_commands_do_not_import_textual(env: dict[str, str]) -> None:
     assert subprocess.run([sys.executable, "-c", code], env=env, timeout=60).returncode == 0
 
 
-async def test_sigterm_stops_the_embedded_server(env: dict[str, str], tmp_path: Path) -> None:
-    watch = await Watch.start(env)
+async def test_sigterm_ends_a_watch_and_leaves_the_shared_server(local_env: LocalEnv) -> None:
+    watch = await Watch.start(local_env.env)
     try:
         await watch.stderr_until("Watching for new notifications")
-        runtime = json.loads((tmp_path / "state" / "embedded.json").read_text())
+        pid = local_env.server_pid()
         watch.process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(watch.process.wait(), 30) == 143
     finally:
         await watch.close()
-    assert not (tmp_path / "state" / "embedded.json").exists()
-    assert not _alive(runtime["pid"])
+    assert local_env.server_pids() == [pid]

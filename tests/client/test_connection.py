@@ -120,5 +120,5 @@ def test_broken_config_surfaces(dirs: Path) -> None:
 
 def test_an_embedded_server_that_cannot_start_is_a_resolve_error(dirs: Path) -> None:
     (dirs / "data").write_text("a file where the data directory should be")
-    with pytest.raises(ResolveError, match="cannot start the embedded server: File exists"):
+    with pytest.raises(ResolveError, match="cannot start the local server: File exists"):
         resolve(env={})

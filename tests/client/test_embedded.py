@@ -1,4 +1,4 @@
-"""The embedded default: the bundled server as a child process, its token, and the runtime file."""
+"""The demo server (a child process with its own runtime file) and the local owner of the embedded default."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 
 from inbox_tui import config as cfg
 from inbox_tui import embedded
-from inbox_tui.api.client import CoderClient
 
 
 @pytest.fixture(autouse=True)
@@ -38,62 +37,52 @@ def test_local_username_is_coder_valid(monkeypatch: pytest.MonkeyPatch, login: s
     assert embedded.local_username() == expected
 
 
-async def test_first_run_creates_owner_and_private_token(dirs: Path) -> None:
-    server = embedded.start_embedded()
-    try:
-        token_file = dirs / "data" / "token"
-        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-        assert token_file.read_text().strip() == server.token
-        assert (dirs / "data" / "inbox.db").exists()
-        async with CoderClient(server.url, server.token) as client:
-            me = await client.me()
-        assert me.is_owner and me.username == embedded.local_username()
-    finally:
-        server.stop()
-    assert not embedded.pid_alive(server.pid)
+def _users(db: Path) -> list[dict[str, object]]:
+    done = subprocess.run(
+        embedded.server_command("users", "list", "--db", str(db)), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
+
+def test_first_run_creates_owner_and_private_token(dirs: Path) -> None:
+    db, token_file = dirs / "data" / "inbox.db", dirs / "data" / "token"
+    token = embedded.ensure_local_owner(db, token_file)
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert token_file.read_text().strip() == token
+    [user] = _users(db)
+    assert user["username"] == embedded.local_username() and user["roles"] == ["owner"]
     # Second run: same database, same token, same user.
-    again = embedded.start_embedded()
-    try:
-        assert again.token == server.token
-        async with CoderClient(again.url, again.token) as client:
-            assert (await client.me()).id == me.id
-    finally:
-        again.stop()
+    assert embedded.ensure_local_owner(db, token_file) == token
+    assert _users(db) == [user]
 
 
-async def test_lost_database_gets_a_new_owner_and_token(dirs: Path) -> None:
-    first = embedded.start_embedded()
-    first.stop()
+def test_a_lost_database_beside_its_token_is_an_error(dirs: Path) -> None:
+    db, token_file = dirs / "data" / "inbox.db", dirs / "data" / "token"
+    embedded.ensure_local_owner(db, token_file)
     for path in (dirs / "data").glob("inbox.db*"):
         path.unlink()
-    second = embedded.start_embedded()
-    try:
-        assert second.token != first.token
-        async with CoderClient(second.url, second.token) as client:
-            assert (await client.me()).is_owner
-    finally:
-        second.stop()
+    with pytest.raises(embedded.EmbeddedError, match=r"is missing, but its token file .* is still there"):
+        embedded.ensure_local_owner(db, token_file)
+    assert not db.exists()  # nothing was created in its place
+    token_file.unlink()  # "start afresh by removing" the token file: a new owner
+    assert embedded.ensure_local_owner(db, token_file)
+    assert len(_users(db)) == 1
 
 
-async def test_lost_token_file_gets_a_new_token_for_the_same_user(dirs: Path) -> None:
-    first = embedded.start_embedded()
-    async with CoderClient(first.url, first.token) as client:
-        user_id = (await client.me()).id
-    first.stop()
-    (dirs / "data" / "token").unlink()
-    second = embedded.start_embedded()
-    try:
-        async with CoderClient(second.url, second.token) as client:
-            assert (await client.me()).id == user_id
-    finally:
-        second.stop()
+def test_lost_token_file_gets_a_new_token_for_the_same_user(dirs: Path) -> None:
+    db, token_file = dirs / "data" / "inbox.db", dirs / "data" / "token"
+    first = embedded.ensure_local_owner(db, token_file)
+    users = _users(db)
+    token_file.unlink()
+    second = embedded.ensure_local_owner(db, token_file)
+    assert second != first and _users(db) == users
 
 
 def test_publish_share_and_unpublish(dirs: Path) -> None:
     owner = embedded.embedded_server(long_lived=True)
     try:
-        runtime = dirs / "state" / "embedded.json"
+        runtime = dirs / "state" / "demo.json"
         assert stat.S_IMODE(runtime.stat().st_mode) == 0o600
         assert json.loads(runtime.read_text())["owner_pid"] == os.getpid()
         shared = embedded.embedded_server()
@@ -109,7 +98,7 @@ def test_server_whose_owner_died_is_adopted(dirs: Path) -> None:
     orphan = embedded.start_embedded()
     try:
         orphan.publish()
-        runtime = dirs / "state" / "embedded.json"
+        runtime = dirs / "state" / "demo.json"
         data = json.loads(runtime.read_text())
         data["owner_pid"] = dead_pid()
         runtime.write_text(json.dumps(data))
@@ -155,8 +144,8 @@ def test_demo_uses_a_throwaway_database(dirs: Path) -> None:
 
 
 def test_a_server_that_cannot_start_is_reported(dirs: Path) -> None:
-    blocker = dirs / "data"
+    blocker = dirs / "state"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("a file where the data directory should be")
     with pytest.raises(embedded.EmbeddedError, match="cannot start the embedded server: File exists"):
-        embedded.start_embedded()
+        embedded.start_embedded(demo=True)

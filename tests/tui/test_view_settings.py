@@ -435,3 +435,17 @@ async def test_keys_queued_behind_quit_open_no_screen(shared_server: LiveServer)
         app.action_help()
         assert isinstance(app.screen, InboxScreen)
     assert app.return_code == 0
+
+
+async def test_the_demo_remembers_apart_from_the_real_inbox() -> None:
+    demo_file = cfg.ui_state_path(demo=True)
+    assert demo_file != state_file() and demo_file.parent == state_file().parent
+    demo = InboxApp(clock=fixed_clock(NOW), link=Link("live"), remembered=UiState.load(demo_file), state_path=demo_file)
+    async with demo.run_test(size=(100, 24)) as pilot:
+        await pilot.press("C")
+    assert json.loads(demo_file.read_text(encoding="utf-8"))["compact"] is True
+    assert not state_file().exists()  # the demo's choice never reaches the real inbox
+    app = restarted()
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        assert not app.compact

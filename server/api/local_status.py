@@ -1,0 +1,34 @@
+"""GET /inbox-server/status: what `inbox-tui server status` shows (not part of Coder's API).
+
+Owners only: it names the process, the database and how many watchers are connected.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from server import __version__
+from server.context import AppContext
+from server.errors import ApiError
+from server.http import Request, Response, json_response
+from server.records import User
+
+
+async def get_status(ctx: AppContext, req: Request, user: User, *, started_at: float) -> Response:
+    """The serving process: PID, database, start time, uptime, connected watchers, idle stop."""
+    if not user.is_owner:
+        raise ApiError(403, "Forbidden.")
+    config = ctx.config
+    return json_response(
+        {
+            "pid": os.getpid(),
+            "version": __version__,
+            "db": config.db if config.db.startswith("/") or "://" not in config.db else "postgresql",
+            "started_at": started_at,
+            "uptime_seconds": round(time.time() - started_at, 3),
+            "watchers": ctx.hub.watcher_count,
+            "idle_timeout_seconds": config.idle_timeout,
+            "address": f"unix:{config.unix_socket}" if config.unix_socket else config.access_url,
+        }
+    )
