@@ -341,10 +341,13 @@ def ensure_running(
                     )
                 candidate = _spawn(paths, idle_timeout())
         else:
-            # Held: a server is starting (ours or another client's), or alive but not answering. Say so
-            # once it has kept us waiting for a while; never start a second one.
+            # Held: a server is starting (ours or another client's), or it has published itself and is
+            # alive but not answering (stopped, or busy). Say so about the latter once it has kept us
+            # waiting for a while; never start a second one.
             holder = lock_holder_pid(paths)
-            if holder is not None and holder != waited_for and time.monotonic() - started > SLOW_NOTICE:
+            published = read_runtime(paths)
+            silent = holder is not None and published is not None and published.pid == holder
+            if silent and holder != waited_for and time.monotonic() - started > SLOW_NOTICE:
                 waited_for = holder
                 if not quiet:
                     _say(f"the local server (PID {holder}) is not answering; waiting up to {timeout:.0f} s")
