@@ -189,3 +189,27 @@ async def test_each_tick_costs_one_request_when_nothing_changed(live_server: Liv
             r.url.path.endswith("/notifications/inbox") and r.url.params["read_status"] == "unread" for r in sent
         )
         assert all(m.marks.pages == 1 and not m.marks.stale and not m.changed for m in checks.by("timer"))
+
+
+async def test_a_reconnect_resyncs_read_marks_beyond_the_first_page(
+    live_server: LiveServer, member: CoderClient
+) -> None:
+    await seed_custom(member, 40)
+    checks = Checks()
+    app = make_app(live_server, interval=OFF, watch=True)
+    async with app.run_test(size=SIZE, message_hook=checks) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.link.state == "live", "the watch to go live")
+        await wait_for(pilot, lambda: bool(checks.by("reconnect")), "the catch-up after going live")
+        await pilot.press("G")
+        await settle(pilot)
+        assert len(app.state) == 40 and all(shown(app).values())
+        # Mark-all sends no frame and nothing else checks here (no timer, no focus): only the catch-up
+        # after the next reconnect can see it, and the catch-up of new rows alone refreshes one page.
+        await member.mark_all_read()
+        await pilot.pause()
+        assert app.state.unread_count == 40
+        live_server.restart()
+        await wait_for(pilot, lambda: len(checks.by("reconnect")) >= 2, "the catch-up after the reconnect", limit=60)
+        assert not any(shown(app).values()) and len(shown(app)) == 40
+        assert app.query_one(InboxHeader).unread == 0 and agrees(app)
