@@ -131,7 +131,7 @@ class InboxState:
     _read_epoch: int = field(default=0, repr=False)
     _touched: dict[str, int] = field(default_factory=dict, repr=False)
     _mark_all_epoch: int = field(default=0, repr=False)
-    _mark_all_in_flight: int = field(default=0, repr=False)
+    _marks_all: list[MarkAllChange] = field(default_factory=list, repr=False)
     _load_epoch: int = field(default=0, repr=False)
 
     # ----- loading -------------------------------------------------------------------------------
@@ -329,19 +329,19 @@ class InboxState:
         self.unread_count = 0
         self._read_epoch += 1
         self._mark_all_epoch = self._read_epoch
-        self._mark_all_in_flight += 1
+        self._marks_all.append(change)
         return change
 
     def commit_mark_all(self, change: MarkAllChange) -> None:
-        """The server accepted mark-all: read-marks checks may run again."""
-        self._mark_all_in_flight = max(0, self._mark_all_in_flight - 1)
+        """Mark-all is settled (answered, refused or abandoned): read-marks checks may run again. Idempotent."""
+        self._marks_all = [c for c in self._marks_all if c is not change]
         self._read_epoch += 1
         self._mark_all_epoch = self._read_epoch
 
     @property
     def mark_all_in_flight(self) -> bool:
         """True while a mark-all waits for the server (a check now would see rows it is about to stamp)."""
-        return self._mark_all_in_flight > 0
+        return bool(self._marks_all)
 
     def rollback_mark_all(self, change: MarkAllChange) -> list[str]:
         """The server refused mark-all: restore what it stamped; returns the ids put back."""

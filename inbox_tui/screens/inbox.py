@@ -749,8 +749,12 @@ class InboxScreen(Screen[None]):
     async def _send_mark_all(self, change: MarkAllChange) -> None:
         client = self.client
         assert client is not None
-        await client.mark_all_read()
-        self.state.commit_mark_all(change)
+        try:
+            await client.mark_all_read()
+        finally:
+            # Also when refused (the rollback follows) or cancelled by a second mark-all: never leave the
+            # read-marks checks waiting for an answer that will not come.
+            self.state.commit_mark_all(change)
 
     def _rollback_mark_all(self, change: MarkAllChange) -> None:
         restored = self.state.rollback_mark_all(change)

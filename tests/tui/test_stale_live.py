@@ -213,3 +213,19 @@ async def test_a_reconnect_resyncs_read_marks_beyond_the_first_page(
         await wait_for(pilot, lambda: len(checks.by("reconnect")) >= 2, "the catch-up after the reconnect", limit=60)
         assert not any(shown(app).values()) and len(shown(app)) == 40
         assert app.query_one(InboxHeader).unread == 0 and agrees(app)
+
+
+async def test_checks_resume_after_a_mark_all_from_the_inbox(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 3)
+    checks = Checks()
+    app = make_app(live_server, interval=OFF, watch=False)
+    async with app.run_test(size=SIZE, message_hook=checks) as pilot:
+        await settle(pilot)
+        await pilot.press("A", "y")
+        await settle(pilot)
+        assert not app.state.mark_all_in_flight and app.state.unread_count == 0
+        target = (await member.list_inbox()).notifications[0]
+        await member.set_read(target.id, False)
+        app.post_message(events.AppFocus())
+        await wait_for(pilot, lambda: bool(checks.by("focus")), "the check on focus")
+        assert shown(app)[target.title] and app.query_one(InboxHeader).unread == 1 and agrees(app)

@@ -280,3 +280,15 @@ def test_rows_agree_with_count() -> None:
     assert partial.has_more and partial.rows_agree_with_count()
     partial.unread_count = 24
     assert not partial.rows_agree_with_count()
+
+
+def test_each_mark_all_is_settled_once() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    first = state.begin_mark_all(NOW)
+    second = state.begin_mark_all(NOW)
+    state.commit_mark_all(first)
+    state.commit_mark_all(first)  # the worker's finally and a rollback may both settle it
+    assert state.mark_all_in_flight
+    state.rollback_mark_all(second)
+    assert not state.mark_all_in_flight
