@@ -250,11 +250,18 @@ class InboxState:
         More unread rows than the count is impossible; with every row of an unfiltered view loaded, the
         unread rows are exactly the count.
         """
-        unread = sum(1 for nid in self.ids if not self.by_id[nid].is_read)
+        # Runs on every batch of arrivals: a plain loop over read_at (not the property), stopping early.
+        count = self.unread_count
+        unread = 0
+        for notification in self.by_id.values():
+            if notification.read_at is None:
+                unread += 1
+                if unread > count:
+                    return False
         filters = self.filters
         if not self.has_more and not filters.templates and not filters.targets and filters.read_status != "read":
-            return unread == self.unread_count
-        return unread <= self.unread_count
+            return unread == count
+        return True
 
     def _set_count(self, count: int) -> None:
         """A count from the server is the truth, plus whatever optimistic changes are still in flight."""
