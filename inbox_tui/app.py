@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -29,6 +30,7 @@ from inbox_tui.alerts import ALERT_DESCRIPTIONS, ALERT_MODES, Alert, AlertSettin
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
+from inbox_tui.config import DEFAULT_CHECK_INTERVAL
 from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.state import Filters, InboxState
@@ -56,6 +58,7 @@ FAILURE_TITLES: dict[str, str] = {
     "read": "Error on marking notification as read.",
     "mark-all": "Error on marking all notifications as read.",
     "resync": "Error catching up with the server.",
+    "stale-check": "Error checking for read changes made elsewhere.",
     "templates": "Error loading templates.",
     "watch": "Live updates stopped.",
     "alert": "The alert command failed.",
@@ -69,8 +72,9 @@ PREFETCH_WAIT = 0.25
 FREEZE_AFTER_ROWS = 500
 FREEZE_EVERY = 300.0
 
-# Failures nobody needs a toast for (the header or the list already says it).
-QUIET_GROUPS = {"template-names"}
+# Failures nobody needs a toast for (the header or the list already says it). A failed read-marks check
+# is retried by the next tick, focus or frame; while the server is down the header says so.
+QUIET_GROUPS = {"template-names", "stale-check"}
 
 # Text browsers take over the terminal the inbox is drawn on: never launch one.
 _CONSOLE_BROWSERS = {"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"}
@@ -119,6 +123,7 @@ class InboxApp(App[None]):
         remembered: UiState | None = None,
         state_path: Path | None = None,
         theme: str | None = None,
+        check_interval: float = DEFAULT_CHECK_INTERVAL,
     ) -> None:
         """Build the app.
 
@@ -138,6 +143,8 @@ class InboxApp(App[None]):
             nothing is written.
         state_path: the state file to write (default: `ui_state_path()`; the demo has its own).
         theme: the config file's theme (a name Textual does not know is ignored).
+        check_interval: seconds between checks for read changes made elsewhere (0: no timer; focus,
+            disagreeing frames and reconnects still check).
         """
         super().__init__()
         self.client = client
@@ -170,6 +177,7 @@ class InboxApp(App[None]):
         self.quitting = False
         self.link = link or (Link("connecting") if client is not None else Link("offline"))
         self.watch_enabled = watch and client is not None
+        self.check_interval = check_interval
         self.owns_client = owns_client
         self.source = source
         self.templates: list[NotificationTemplate] | None = None
@@ -291,6 +299,12 @@ class InboxApp(App[None]):
             gc.unfreeze()
         if self.owns_client and self.client is not None:
             await self.client.aclose()
+
+    def on_app_focus(self, event: events.AppFocus) -> None:
+        """The terminal has focus again: what changed elsewhere meanwhile should show at once."""
+        screen = self.inbox_screen
+        if screen is not None:
+            screen.check_read_marks("focus")
 
     @property
     def inbox_screen(self) -> InboxScreen | None:
@@ -563,6 +577,7 @@ def run_app(
         remembered=remembered,
         state_path=state_path,
         theme=getattr(cfg, "theme", None),
+        check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
     )
     app.collector_paused = collector_paused
     app.run()

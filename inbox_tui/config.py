@@ -29,6 +29,8 @@ DEMO_UI_STATE_FILE = "demo-ui-state.json"  # the demo's choices never carry into
 
 ALERT_MODES = ("bell", "osc9", "osc777", "command", "off")
 DEFAULT_ALERT = "bell"
+# Seconds between the open inbox's checks for read changes made elsewhere (one small request each).
+DEFAULT_CHECK_INTERVAL = 15.0
 
 ENV_CONFIG_DIR = "INBOX_TUI_CONFIG_DIR"
 ENV_DATA_DIR = "INBOX_TUI_DATA_DIR"
@@ -69,6 +71,13 @@ SETTINGS: tuple[Setting, ...] = (
         "notification travels in its environment (`INBOX_TITLE`, `INBOX_BODY`, ...).",
     ),
     Setting("theme", "string", "(Textual's default)", "Textual theme name, e.g. `nord` or `textual-light`."),
+    Setting(
+        "check_interval",
+        "number",
+        f"{DEFAULT_CHECK_INTERVAL:g}",
+        "Seconds between the open inbox's checks for read changes made elsewhere (one small request); "
+        "`0` turns the timer off (focus, arrivals and reconnects still check).",
+    ),
     Setting(
         "keys",
         "table",
@@ -197,6 +206,7 @@ class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    check_interval: float = DEFAULT_CHECK_INTERVAL
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = CONFIG_FILE) -> Config:
@@ -217,6 +227,7 @@ class Config:
             raise ConfigError(f"{source}: `alert` must be one of {', '.join(ALERT_MODES)}, not {alert!r}")
         alert_command = take_str("alert_command")
         theme = take_str("theme")
+        check_interval = _take_interval(extra, "check_interval", source)
         raw_keys = extra.pop("keys", {})
         if not isinstance(raw_keys, dict):
             raise ConfigError(f'{source}: `keys` must be a table of binding id = "key"')
@@ -231,7 +242,15 @@ class Config:
                     f'{source}: keys.{binding_id} must be a key such as "x", or a list of keys such as ["x", "X"]'
                 )
             keys[str(binding_id)] = ",".join(parts)
-        return cls(url=url, alert=alert, alert_command=alert_command, theme=theme, keys=keys, extra=extra)
+        return cls(
+            url=url,
+            alert=alert,
+            alert_command=alert_command,
+            theme=theme,
+            keys=keys,
+            extra=extra,
+            check_interval=check_interval,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML document to write (unset values are left out)."""
@@ -244,6 +263,8 @@ class Config:
             data["alert_command"] = self.alert_command
         if self.theme:
             data["theme"] = self.theme
+        if self.check_interval != DEFAULT_CHECK_INTERVAL:
+            data["check_interval"] = self.check_interval
         for key, value in self.extra.items():
             if not isinstance(value, dict):
                 data[key] = value
@@ -253,6 +274,17 @@ class Config:
         if self.keys:
             data["keys"] = dict(self.keys)
         return data
+
+
+def _take_interval(data: dict[str, Any], key: str, source: str) -> float:
+    """A number of seconds, 0 or more (0 = off); fractions are fine (tests use short intervals)."""
+    value = data.pop(key, DEFAULT_CHECK_INTERVAL)
+    # TOML booleans are ints to Python: `check_interval = true` is a mistake, not one second.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{source}: `{key}` must be a number of seconds, not {type(value).__name__}")
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{source}: `{key}` must be 0 (off) or a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inbox_tui.api.models import InboxEvent, InboxNotification, InboxPage
+
+if TYPE_CHECKING:
+    from inbox_tui.api.resync import ReadMarks
 
 ReadStatus = Literal["all", "unread", "read"]
 READ_STATUSES: tuple[ReadStatus, ...] = ("all", "unread", "read")
@@ -85,11 +88,27 @@ class MergeResult:
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     added_at_top: bool = True
+    # Arrivals only: the frame's unread count is not what the state can account for (a read change made
+    # elsewhere), so the loaded read marks need checking against the server.
+    stale: bool = False
 
     @property
     def changed(self) -> bool:
         """True when the list or a row needs repainting."""
         return bool(self.added or self.updated)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSnapshot:
+    """What a read-marks check starts from; `InboxState.apply_read_marks` skips what changed locally since."""
+
+    rows: tuple[InboxNotification, ...]
+    unread_count: int  # the server's count as last taken, without the optimistic changes in flight
+    complete: bool  # no older page: every row of the view is loaded
+    filters: Filters
+    read_epoch: int
+    count_generation: int
+    load_epoch: int
 
 
 @dataclass
@@ -107,6 +126,13 @@ class InboxState:
     _haystacks: dict[str, str] = field(default_factory=dict, repr=False)
     _pending: dict[str, ReadChange] = field(default_factory=dict, repr=False)
     _count_generation: int = field(default=0, repr=False)
+    # Local read changes, numbered: a read-marks check drops what it learnt about rows touched since it
+    # started (its listing may predate the change). A reset or a mark-all voids a check as a whole.
+    _read_epoch: int = field(default=0, repr=False)
+    _touched: dict[str, int] = field(default_factory=dict, repr=False)
+    _mark_all_epoch: int = field(default=0, repr=False)
+    _marks_all: list[MarkAllChange] = field(default_factory=list, repr=False)
+    _load_epoch: int = field(default=0, repr=False)
 
     # ----- loading -------------------------------------------------------------------------------
 
@@ -131,6 +157,8 @@ class InboxState:
         self.by_id.clear()
         self._haystacks.clear()
         self._pending.clear()
+        self._touched.clear()
+        self._load_epoch += 1
         self.has_more = False
         self.loaded = False
 
@@ -189,10 +217,17 @@ class InboxState:
         """
         if not events:
             return MergeResult()
+        # Each new notification adds one to the count; anything else the frame's count says happened
+        # elsewhere (a read-all, a read or unread toggle in another client).
+        before = self.unread_count
+        fresh = {
+            e.notification.id for e in events if e.notification.id not in self.by_id and not e.notification.is_read
+        }
         keep = [e.notification for e in events if self._matches_server_filters(e.notification)]
         result = self.merge(keep)
         self._set_count(events[-1].unread_count)
-        return result
+        stale = self.unread_count != before + len(fresh) or not self.rows_agree_with_count()
+        return replace(result, stale=stale) if stale else result
 
     def merge_resync(self, notifications: Sequence[InboxNotification], unread_count: int) -> MergeResult:
         """Take what a resync after a reconnect found: new items join, known items take the server's state."""
@@ -208,6 +243,25 @@ class InboxState:
         if filters.read_status == "unread" and notification.is_read:
             return False
         return Filters(templates=filters.templates, targets=filters.targets).matches(notification)
+
+    def rows_agree_with_count(self) -> bool:
+        """False when the loaded read marks cannot be right with this unread count.
+
+        More unread rows than the count is impossible; with every row of an unfiltered view loaded, the
+        unread rows are exactly the count.
+        """
+        # Runs on every batch of arrivals: a plain loop over read_at (not the property), stopping early.
+        count = self.unread_count
+        unread = 0
+        for notification in self.by_id.values():
+            if notification.read_at is None:
+                unread += 1
+                if unread > count:
+                    return False
+        filters = self.filters
+        if not self.has_more and not filters.templates and not filters.targets and filters.read_status != "read":
+            return unread == count
+        return True
 
     def _set_count(self, count: int) -> None:
         """A count from the server is the truth, plus whatever optimistic changes are still in flight."""
@@ -237,6 +291,7 @@ class InboxState:
         change = ReadChange(nid, before, after, delta)
         self.by_id[nid] = after
         self._pending[nid] = change
+        self._touch(nid)
         self.unread_count = max(0, self.unread_count + delta)
         return change
 
@@ -251,6 +306,7 @@ class InboxState:
             del self._pending[change.id]
             if change.id in self.by_id:
                 self.by_id[change.id] = event.notification
+        self._touch(change.id)
         self._set_count(event.unread_count)
 
     def rollback_read(self, change: ReadChange) -> bool:
@@ -258,6 +314,7 @@ class InboxState:
         if self._pending.get(change.id) is not change:
             return False
         del self._pending[change.id]
+        self._touch(change.id)
         if self.by_id.get(change.id) == change.after:
             self.by_id[change.id] = change.before
         # Counts from the server carry the in-flight deltas on top (see _set_count), so taking this
@@ -277,10 +334,25 @@ class InboxState:
                 stamped[nid] = self.by_id[nid] = item.with_read_at(stamp)
         change = MarkAllChange(before, stamped, self.unread_count, self._count_generation)
         self.unread_count = 0
+        self._read_epoch += 1
+        self._mark_all_epoch = self._read_epoch
+        self._marks_all.append(change)
         return change
+
+    def commit_mark_all(self, change: MarkAllChange) -> None:
+        """Mark-all is settled (answered, refused or abandoned): read-marks checks may run again. Idempotent."""
+        self._marks_all = [c for c in self._marks_all if c is not change]
+        self._read_epoch += 1
+        self._mark_all_epoch = self._read_epoch
+
+    @property
+    def mark_all_in_flight(self) -> bool:
+        """True while a mark-all waits for the server (a check now would see rows it is about to stamp)."""
+        return bool(self._marks_all)
 
     def rollback_mark_all(self, change: MarkAllChange) -> list[str]:
         """The server refused mark-all: restore what it stamped; returns the ids put back."""
+        self.commit_mark_all(change)
         restored: list[str] = []
         for nid, item in change.before.items():
             if self.by_id.get(nid) is change.stamped[nid]:
@@ -289,6 +361,72 @@ class InboxState:
         if self._count_generation == change.count_generation:
             self.unread_count = change.unread_before
         return restored
+
+    def _touch(self, nid: str) -> None:
+        self._read_epoch += 1
+        self._touched[nid] = self._read_epoch
+
+    # ----- read changes made elsewhere -----------------------------------------------------------
+
+    def read_snapshot(self) -> ReadSnapshot:
+        """The loaded rows and the count as a read-marks check should compare them with the server."""
+        pending = sum(c.delta for c in self._pending.values())
+        return ReadSnapshot(
+            rows=tuple(self.by_id[nid] for nid in self.ids),
+            unread_count=max(0, self.unread_count - pending),
+            complete=self.loaded and not self.has_more,
+            filters=self.filters,
+            read_epoch=self._read_epoch,
+            count_generation=self._count_generation,
+            load_epoch=self._load_epoch,
+        )
+
+    def apply_read_marks(self, marks: ReadMarks, snapshot: ReadSnapshot, now: datetime | None = None) -> MergeResult:
+        """Take what a read-marks check found: loaded rows get the server's read mark, missing unread rows
+        join, the count follows; the list itself (and so the cursor) stays as it is.
+
+        Rows touched locally since the snapshot keep their state (the listing may predate the change); a
+        reload, other filters or a mark-all since then void the whole check. A row the server no longer
+        lists as unread is stamped read at `now` (the listing does not say when it was read).
+        """
+        if not marks.stale:
+            return MergeResult()
+        if (
+            snapshot.load_epoch != self._load_epoch
+            or snapshot.filters != self.filters
+            or self.mark_all_in_flight
+            or self._mark_all_epoch > snapshot.read_epoch
+        ):
+            return MergeResult()
+        stamp = now or datetime.now(UTC)
+        unread = {n.id: n for n in marks.unread}
+        checked = {n.id for n in snapshot.rows}
+        updated: list[str] = []
+        for nid in self.ids:
+            if nid not in checked or nid in self._pending or self._touched.get(nid, 0) > snapshot.read_epoch:
+                continue
+            item = self.by_id[nid]
+            server = unread.get(nid)
+            if server is not None:
+                if item.is_read:
+                    self.by_id[nid] = server
+                    updated.append(nid)
+            elif not item.is_read and marks.covers(item):
+                self.by_id[nid] = item.with_read_at(stamp)
+                updated.append(nid)
+        oldest = snapshot.rows[-1].created_at if snapshot.rows else None
+        missing = [
+            n
+            for n in marks.unread
+            if n.id not in self.by_id
+            and self._matches_server_filters(n)
+            and (snapshot.complete or oldest is None or n.created_at >= oldest)
+        ]
+        merged = self.merge(missing)
+        # A count that came meanwhile (a frame, a read change's answer) is fresher than the listing's.
+        if self._count_generation == snapshot.count_generation and not self._pending:
+            self._set_count(marks.unread_count)
+        return MergeResult(merged.added, (*updated, *merged.updated), merged.added_at_top)
 
     # ----- reading -------------------------------------------------------------------------------
 
@@ -334,8 +472,3 @@ class InboxState:
                 return index
             index += step
         return None
-
-
-def unread_badge(count: int) -> str:
-    """The unread count as Coder's web inbox shows it: capped at "99+"."""
-    return "99+" if count > 99 else str(max(0, count))

@@ -1,9 +1,10 @@
 """The main screen: header, the notification list, the preview, search and the footer.
 
 This screen drives the inbox: it loads pages, watches for arrivals (coalescing bursts into one repaint),
-resyncs after reconnects, and sends read changes optimistically. All of its workers run in named groups
-with `exit_on_error=False`; failures go to the app's one handler, which also runs the rollback registered
-for the failed worker.
+resyncs after reconnects, checks for read changes made elsewhere (on a timer, on focus, on a frame whose
+unread count it cannot account for, after reconnects), and sends read changes optimistically. All of its
+workers run in named groups with `exit_on_error=False`; failures go to the app's one handler, which also
+runs the rollback registered for the failed worker.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -33,6 +35,7 @@ from inbox_tui.widgets.inbox_list import InboxList
 if TYPE_CHECKING:
     from textual.widgets import Input
 
+    from inbox_tui.api.resync import ReadMarks
     from inbox_tui.api.watch import InboxWatcher, StateChanged
     from inbox_tui.app import InboxApp
     from inbox_tui.widgets.preview import NotificationView
@@ -69,6 +72,19 @@ class InboxScreen(Screen[None]):
     """
 
     preview_open: reactive[bool] = reactive(False)
+
+    class ReadMarksChecked(Message):
+        """A check for read changes made elsewhere finished (the app and tests can follow it).
+
+        trigger: "timer", "focus", "frame" or "reconnect". marks: what the server said. changed: ids of
+        rows whose read mark (or presence) changed.
+        """
+
+        def __init__(self, trigger: str, marks: ReadMarks, changed: tuple[str, ...]) -> None:
+            super().__init__()
+            self.trigger = trigger
+            self.marks = marks
+            self.changed = changed
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,6 +142,9 @@ class InboxScreen(Screen[None]):
         header.link = self.inbox_app.link
         header.source = self.inbox_app.source
         self.set_interval(30.0, self._tick)
+        interval = self.inbox_app.check_interval
+        if self.client is not None and interval > 0:
+            self.set_interval(interval, self._check_tick)
         if not self.state.loaded and self.client is not None and self._take_ready_page():
             pass
         elif self.state.loaded or self.client is None:
@@ -476,6 +495,9 @@ class InboxScreen(Screen[None]):
         if result.added:
             self.inbox_app.inbox_grew(len(result.added))
             self._alert(result.added)
+        if result.stale:
+            # The frame's count says something changed elsewhere (a read-all, a toggle in another client).
+            self.check_read_marks("frame", force=True)
 
     def _alert(self, ids: Sequence[str]) -> None:
         items = [n for n in (self.state.get(i) for i in ids) if n is not None and not n.is_read]
@@ -508,6 +530,61 @@ class InboxScreen(Screen[None]):
         self.refresh_list()
         if merged.added:
             self._alert(merged.added)
+        # Read changes made while we were away show only in the count, which merge_resync just took:
+        # walk the read marks back to the oldest loaded row rather than compare counts.
+        await self._sync_read_marks("reconnect", force=True)
+
+    # ----- read changes made elsewhere ------------------------------------------------------------
+
+    def _check_tick(self) -> None:
+        self.check_read_marks("timer")
+
+    def check_read_marks(self, trigger: str, *, force: bool = False) -> None:
+        """Check the count and the loaded read marks against the server, and fix what disagrees.
+
+        One request when nothing changed. `force` (a frame the state cannot account for) walks every
+        loaded row and replaces a check already running; otherwise a running check or load is enough.
+        """
+        state = self.state
+        if self.client is None or not state.loaded or state.mark_all_in_flight:
+            return
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        groups = ("load",) if force else ("load", "stale-check", "resync")
+        if any(w.group in groups and w.state in busy and w.node is self for w in self.workers):
+            return
+        self._check_marks(trigger, force)
+
+    @work(group="stale-check", exclusive=True, exit_on_error=False)
+    async def _check_marks(self, trigger: str, force: bool) -> None:
+        await self._sync_read_marks(trigger, force=force)
+
+    async def _sync_read_marks(self, trigger: str, *, force: bool) -> None:
+        client = self.client
+        state = self.state
+        if client is None or not state.loaded or state.mark_all_in_flight:
+            return
+        from inbox_tui.api.resync import check_read_marks
+
+        snapshot = state.read_snapshot()
+        filters = snapshot.filters
+        marks = await check_read_marks(
+            client,
+            snapshot.rows,
+            snapshot.unread_count,
+            targets=filters.targets,
+            templates=filters.templates,
+            read_status=filters.read_status,
+            complete=snapshot.complete,
+            force=force,
+        )
+        before = state.unread_count
+        result = state.apply_read_marks(marks, snapshot, self.inbox_app.clock())
+        if result.changed or state.unread_count != before:
+            self.refresh_list()
+        if result.added:
+            self.inbox_app.inbox_grew(len(result.added))
+            self._alert(result.added)
+        self.post_message(self.ReadMarksChecked(trigger, marks, (*result.added, *result.updated)))
 
     # ----- actions: moving ------------------------------------------------------------------------
 
@@ -663,15 +740,21 @@ class InboxScreen(Screen[None]):
         if self.preview_open:
             self._schedule_preview()
         if self.client is None:
+            self.state.commit_mark_all(change)
             return
-        worker = self._send_mark_all()
+        worker = self._send_mark_all(change)
         self.inbox_app.on_failure(worker, lambda _error: self._rollback_mark_all(change))
 
     @work(group="mark-all", exclusive=True, exit_on_error=False)
-    async def _send_mark_all(self) -> None:
+    async def _send_mark_all(self, change: MarkAllChange) -> None:
         client = self.client
         assert client is not None
-        await client.mark_all_read()
+        try:
+            await client.mark_all_read()
+        finally:
+            # Also when refused (the rollback follows) or cancelled by a second mark-all: never leave the
+            # read-marks checks waiting for an answer that will not come.
+            self.state.commit_mark_all(change)
 
     def _rollback_mark_all(self, change: MarkAllChange) -> None:
         restored = self.state.rollback_mark_all(change)

@@ -1,4 +1,4 @@
-"""The one-line header: unread count (capped "99+"), filters, and the connection state."""
+"""The one-line header: the exact unread count, filters, and the connection state."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from inbox_tui.state import unread_badge
 from inbox_tui.widgets.render import clean_line
 
 
@@ -81,7 +80,8 @@ class InboxHeader(Widget):
         style = self.get_visual_style
         left = Content.assemble(
             (" Inbox ", style("inbox-header--title", partial=True)),
-            (f" {unread_badge(self.unread)} ", style("inbox-header--badge")),
+            # The exact count, as the CLI prints it (Coder's web badge caps at "99+"; a pane has the room).
+            (f" {max(0, self.unread)} ", style("inbox-header--badge")),
             (" unread", style("inbox-header--muted", partial=True)),
         )
         state = self.link.state

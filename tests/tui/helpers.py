@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import httpx
 from textual.pilot import Pilot
 from textual.worker import WorkerState
 
@@ -59,3 +60,25 @@ async def wait_delivered(client: CoderClient, unread: int, limit: float = WAIT) 
         if time.monotonic() > deadline:
             raise AssertionError(f"fewer than {unread} notifications delivered in {limit}s")
         await asyncio.sleep(0.05)
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """A real HTTP transport that records every request it sends (to count what a check costs)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def lists(self, read_status: str | None = None) -> list[httpx.Request]:
+        """The inbox list requests sent so far (with this read_status, when given)."""
+        out = [r for r in self.requests if r.url.path.endswith("/notifications/inbox")]
+        if read_status is not None:
+            out = [r for r in out if r.url.params.get("read_status", "all") == read_status]
+        return out

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox_tui.api.models import InboxPage
-from inbox_tui.state import PAGE_SIZE, Filters, InboxState, unread_badge
+from inbox_tui.api.models import InboxNotification, InboxPage
+from inbox_tui.api.resync import ReadMarks
+from inbox_tui.state import PAGE_SIZE, Filters, InboxState
 from tests.tui.factories import ACCOUNT_TEMPLATE, NOW, TEMPLATE_TARGET, WORKSPACE_TARGET, event, make
 
 
@@ -174,11 +175,120 @@ def test_next_and_previous_unread() -> None:
     assert state.next_unread(ids, 3, 1) is None
 
 
-def test_unread_badge_caps_at_99() -> None:
-    assert [unread_badge(n) for n in (0, 7, 99, 100, 5000)] == ["0", "7", "99", "99+", "99+"]
-
-
 def test_ten_thousand_in_order_stay_sorted() -> None:
     state = InboxState.from_notifications(make(n) for n in range(10_000))
     assert state.ids[0] == make(9_999).id and state.ids[-1] == make(0).id
     assert state.unread_count == 10_000
+
+
+# ----- read changes made elsewhere -----------------------------------------------------------------
+
+
+def marks(unread: list[InboxNotification], count: int) -> ReadMarks:
+    """What a read-marks check that reached the end of the inbox would say."""
+    return ReadMarks(tuple(unread), frozenset(n.id for n in unread), count, None, stale=True, pages=1)
+
+
+def test_an_arrival_after_a_read_all_elsewhere_is_stale() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    # read-all elsewhere (3 -> 0), then one arrival: the frame says 1, the state expected 4.
+    result = state.merge_arrivals([event(make(10), 1)])
+    assert result.stale and result.added == (make(10).id,)
+    assert state.unread_count == 1 and not state.rows_agree_with_count()
+
+
+def test_arrivals_that_add_up_are_not_stale() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    assert not state.merge_arrivals([event(make(10), 4), event(make(11), 5)]).stale
+    # A frame for a notification outside the local filters still adds one to the total.
+    filtered = InboxState(filters=Filters(templates=(ACCOUNT_TEMPLATE,)))
+    filtered.apply_page(InboxPage((), 2), first=True)
+    assert not filtered.merge_arrivals([event(make(1), 3)]).stale
+
+
+def test_read_marks_fix_rows_and_count_but_keep_the_order() -> None:
+    state = InboxState()
+    state.apply_page(page(range(5), 5), first=True)
+    snapshot = state.read_snapshot()
+    assert snapshot.unread_count == 5 and snapshot.complete
+    # Elsewhere: everything read but number 3.
+    result = state.apply_read_marks(marks([make(3)], 1), snapshot, NOW)
+    assert sorted(result.updated) == sorted(make(n).id for n in (0, 1, 2, 4))
+    assert not result.added
+    assert state.ids == [make(n).id for n in range(4, -1, -1)]
+    assert [state.by_id[make(n).id].is_read for n in range(5)] == [True, True, True, False, True]
+    assert state.by_id[make(0).id].read_at == NOW
+    assert state.unread_count == 1 and state.rows_agree_with_count()
+
+
+def test_read_marks_make_read_rows_unread_and_add_missing_ones() -> None:
+    state = InboxState()
+    state.apply_page(InboxPage(tuple(make(n, read=True) for n in (3, 2, 1)), 0), first=True)
+    snapshot = state.read_snapshot()
+    result = state.apply_read_marks(marks([make(9), make(2)], 2), snapshot, NOW)
+    assert result.added == (make(9).id,) and result.updated == (make(2).id,)
+    assert not state.by_id[make(2).id].is_read and state.unread_count == 2
+
+
+def test_rows_touched_during_a_check_keep_their_local_state() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    snapshot = state.read_snapshot()
+    change = state.begin_set_read(make(2).id, True, NOW)
+    assert change is not None
+    # The listing predates the toggle: it still lists number 2 as unread (and 0 and 1 as read).
+    state.apply_read_marks(marks([make(2)], 1), snapshot, NOW)
+    assert state.by_id[make(2).id].is_read
+    assert state.by_id[make(1).id].is_read and state.by_id[make(0).id].is_read
+    # The count is not taken while a change is in flight (its answer brings a fresher one).
+    assert state.unread_count == 2
+
+
+def test_a_mark_all_voids_a_check_in_flight() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    snapshot = state.read_snapshot()
+    change = state.begin_mark_all(NOW)
+    assert state.mark_all_in_flight
+    assert not state.apply_read_marks(marks([make(0), make(1), make(2)], 3), snapshot, NOW).changed
+    state.commit_mark_all(change)
+    assert not state.mark_all_in_flight
+    assert not state.apply_read_marks(marks([make(0)], 1), snapshot, NOW).changed
+    assert state.unread_count == 0 and all(state.by_id[i].is_read for i in state.ids)
+
+
+def test_a_reload_voids_a_check_in_flight() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    snapshot = state.read_snapshot()
+    state.apply_page(page(range(3), 3), first=True)
+    assert not state.apply_read_marks(marks([], 0), snapshot, NOW).changed
+    assert state.unread_count == 3
+
+
+def test_rows_agree_with_count() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    assert state.rows_agree_with_count()
+    state.unread_count = 2
+    assert not state.rows_agree_with_count()
+    # With an older page still to load, more unread rows may exist than are loaded.
+    partial = InboxState()
+    partial.apply_page(page(range(35, 60), 312), first=True)
+    assert partial.has_more and partial.rows_agree_with_count()
+    partial.unread_count = 24
+    assert not partial.rows_agree_with_count()
+
+
+def test_each_mark_all_is_settled_once() -> None:
+    state = InboxState()
+    state.apply_page(page(range(3), 3), first=True)
+    first = state.begin_mark_all(NOW)
+    second = state.begin_mark_all(NOW)
+    state.commit_mark_all(first)
+    state.commit_mark_all(first)  # the worker's finally and a rollback may both settle it
+    assert state.mark_all_in_flight
+    state.rollback_mark_all(second)
+    assert not state.mark_all_in_flight
