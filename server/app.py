@@ -22,6 +22,7 @@ from server.notify.methods.base import DispatchMethod
 from server.notify.methods.smtp import SmtpMethod
 from server.notify.methods.webhook import WebhookMethod
 from server.ratelimit import RateLimiter
+from server.realip import RealIP, parse_origins
 from server.records import NotificationMethod, User
 from server.store import open_store
 from server.store.base import Store
@@ -40,11 +41,12 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+    template: str = ""  # "/api/v2/users/{user}": the rate limiter's endpoint key, never the raw path
 
 
 def _route(method: str, path: str, handler: Handler) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]*)", path)
-    return Route(method, re.compile(f"^{API}{regex}$"), handler)
+    return Route(method, re.compile(f"^{API}{regex}$"), handler, f"{API}{path}")
 
 
 ROUTES: list[Route] = [
@@ -83,6 +85,7 @@ class InboxServer:
         self._store = store
         self.ctx: AppContext | None = None
         self.on_ready: list[Callable[[AppContext], Awaitable[None]]] = []
+        self.real_ip = RealIP(config.proxy_trusted_headers, parse_origins(config.proxy_trusted_origins))
 
     async def startup(self) -> AppContext:
         """Open the store and start the delivery pipeline and the watcher hub."""
@@ -124,6 +127,8 @@ class InboxServer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if kind != "lifespan":
+            self.real_ip.apply(scope)
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "websocket":
@@ -172,9 +177,10 @@ class InboxServer:
     async def _dispatch(self, ctx: AppContext, request: Request) -> Response:
         path = request.path
         if path == f"{API}/buildinfo" and request.method == "GET":
-            self._rate_limit(ctx, request, None)
+            self._rate_limit(ctx, request, None, path)
             return await users.buildinfo(ctx)
         handler: Handler | None = None
+        template = ""
         allowed: list[str] = []
         for route in ROUTES:
             match = route.pattern.match(path)
@@ -183,6 +189,7 @@ class InboxServer:
             allowed.append(route.method)
             if route.method == request.method:
                 handler = route.handler
+                template = route.template
                 request.path_params = match.groupdict()
                 break
         if path == WATCH_PATH:
@@ -196,9 +203,9 @@ class InboxServer:
         try:
             user = await authenticate(ctx.store, request.headers, request.query_string, ctx.sessions)
         except ApiError:
-            self._rate_limit(ctx, request, None)
+            self._rate_limit(ctx, request, None, template)
             raise
-        headers = self._rate_limit(ctx, request, user)
+        headers = self._rate_limit(ctx, request, user, template)
         response = await handler(ctx, request, user)
         response.headers.extend(headers)
         return response
@@ -216,7 +223,9 @@ class InboxServer:
             headers=[(b"upgrade", b"websocket")],
         )
 
-    def _rate_limit(self, ctx: AppContext, request: Request, user: User | None) -> list[tuple[bytes, bytes]]:
+    def _rate_limit(
+        self, ctx: AppContext, request: Request, user: User | None, route: str
+    ) -> list[tuple[bytes, bytes]]:
         limiter = ctx.rate_limiter
         if limiter is None:
             return []
@@ -226,7 +235,7 @@ class InboxServer:
             key = f"user:{user.id}"
         else:
             key = f"ip:{request.client_host}"
-        decision = limiter.hit(f"{key}|{request.method} {request.path}")
+        decision = limiter.hit(f"{key}|{request.method} {route}")
         if not decision.allowed:
             raise ApiError(429, limiter.message, headers=decision.headers())
         return decision.headers()

@@ -17,6 +17,7 @@ from typing import Any
 
 from server.auth import generate_token
 from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
+from server.realip import parse_origins, split_flag_values
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
@@ -69,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fetch-interval", type=float, default=1.0, help="safety-net sweep (seconds)")
     serve.add_argument("--demo", action="store_true", help="seed demo notifications and keep sending new ones")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--proxy-trusted-headers",
+        action="append",
+        default=[],
+        metavar="HEADER",
+        help="headers to take the client address from, e.g. X-Forwarded-For (repeat or comma-separate)",
+    )
+    serve.add_argument(
+        "--proxy-trusted-origins",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="proxies whose --proxy-trusted-headers are believed (repeat or comma-separate)",
+    )
+    serve.add_argument("--read-header-timeout", type=float, default=10.0, help="seconds for a request head to arrive")
+    serve.add_argument(
+        "--max-watchers-per-user", type=int, default=64, help="open watch sockets per user; 0 = unlimited"
+    )
 
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user and print a session token for it")
@@ -131,7 +150,20 @@ def _serve_config(args: argparse.Namespace) -> ServerConfig:
         watch_queue_size=args.watch_queue_size,
         demo=args.demo,
         log_level=args.log_level,
+        proxy_trusted_headers=split_flag_values(args.proxy_trusted_headers),
+        proxy_trusted_origins=_origins(args.proxy_trusted_origins),
+        read_header_timeout=args.read_header_timeout,
+        max_watchers_per_user=args.max_watchers_per_user,
     )
+
+
+def _origins(values: list[str]) -> list[str]:
+    origins = split_flag_values(values)
+    try:
+        parse_origins(origins)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return origins
 
 
 async def serve(config: ServerConfig) -> None:
@@ -169,6 +201,8 @@ async def serve(config: ServerConfig) -> None:
         loop="none",
         ws=WatchWebSocketProtocol,
         ws_ping_interval=None,
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; server.realip decides instead.
+        proxy_headers=False,
         log_level=config.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
