@@ -17,7 +17,7 @@ from server.auth import authenticate, token_from_request
 from server.context import AppContext
 from server.errors import ApiError, encode_json
 from server.http import JSON_CONTENT_TYPE, Receive, Scope, Send
-from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError
+from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError, WatcherLimitError
 from server.query import WATCH_PARAMS, parse_inbox_query
 from server.store.base import PubsubUnavailableError
 
@@ -111,6 +111,15 @@ async def handle_watch(ctx: AppContext, scope: Scope, receive: Receive, send: Se
             revalidate=session_still_valid,
             auth_key=auth_key,
         )
+    except WatcherLimitError as exc:
+        body = encode_json(
+            {
+                "message": "Too many inbox watch connections.",
+                "detail": f"A user may hold at most {exc.limit} open watch connections; close one and retry.",
+            }
+        )
+        await _reject(scope, send, 429, body)
+        return
     except HubClosedError:
         await _reject(scope, send, 503, encode_json({"message": "The server is shutting down."}))
         return
