@@ -175,7 +175,11 @@ async def serve(config: ServerConfig) -> None:
     sys.setswitchinterval(0.001)
 
     from server.app import InboxServer
+    from server.fdlimit import raise_open_files_limit
+    from server.http_protocol import MAX_HEAD_BYTES, head_limited_protocol
     from server.ws_protocol import WatchWebSocketProtocol
+
+    raise_open_files_limit()
 
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -197,7 +201,8 @@ async def serve(config: ServerConfig) -> None:
     uv_config = uvicorn.Config(
         app,
         lifespan="on",
-        http="httptools" if _has("httptools") else "h11",
+        http=head_limited_protocol(config.read_header_timeout) if _has("httptools") else "h11",
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         loop="none",
         ws=WatchWebSocketProtocol,
         ws_ping_interval=None,
