@@ -13,6 +13,7 @@ from server.api.common import Handler
 from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext
+from server.errorlog import current_route, error_log
 from server.errors import MSG_ROUTE_NOT_FOUND, ApiError
 from server.http import Receive, Request, Response, Scope, Send, error_response, json_response
 from server.hub import Hub
@@ -169,8 +170,8 @@ class InboxServer:
             response = await self._dispatch(ctx, request)
         except ApiError as exc:
             response = error_response(exc)
-        except Exception:
-            log.exception("%s %s failed", request.method, request.path)
+        except Exception as exc:
+            error_log.exception(log, exc, "request failed")
             response = json_response({"message": "An internal server error occurred."}, 500)
         await response.send(send)
 
@@ -190,6 +191,7 @@ class InboxServer:
             if route.method == request.method:
                 handler = route.handler
                 template = route.template
+                current_route.set(f"{request.method} {template}")
                 request.path_params = match.groupdict()
                 break
         if path == WATCH_PATH:
