@@ -59,14 +59,24 @@ class Bench:
     _databases: list[str] = field(default_factory=list)
 
     @contextlib.asynccontextmanager
-    async def server(self, *args: str) -> AsyncIterator[LiveServer]:
-        """A fresh server and database for one case, stopped afterwards."""
+    async def server(self, *args: str, open_files: int | None = None) -> AsyncIterator[LiveServer]:
+        """A fresh server and database for one case, stopped afterwards.
+
+        `open_files` starts it with that soft open-files limit (a common default is 1,024), as a server
+        started from a login shell would get.
+        """
         self._count += 1
         db = None
         if self.server_dsn is not None:
             db = create_database(self.server_dsn)
         live = LiveServer(self.workdir / f"server{self._count}", db=db, args=list(args))
-        await asyncio.to_thread(live.start)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(open_files, hard), hard))  # inherited by the child
+        try:
+            live.start()
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
         try:
             yield live
         finally:
@@ -197,7 +207,8 @@ async def _healthy_latencies(server: LiveServer, samples: int, gap: float = 0.0)
 async def slowloris(bench: Bench) -> list[Row]:
     """1,500 half-sent request heads held open; a healthy client's p50/p99 during the hold vs without."""
     timeout = 10.0  # the --read-header-timeout default
-    async with bench.server("--read-header-timeout", str(timeout)) as server:
+    # Started with a 1,024 soft open-files limit: the server raises it to the hard limit itself.
+    async with bench.server("--read-header-timeout", str(timeout), open_files=1024) as server:
         await _healthy_latencies(server, 20)  # warm-up
         quiet, quiet_failed = await _healthy_latencies(server, HEALTHY_SAMPLES, HEALTHY_GAP)
         rss_before = rss_mb(server.pid)
