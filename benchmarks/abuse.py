@@ -11,6 +11,7 @@ Cases so far:
   which reach the rate limiter and the 401 path): the server's RSS before and after.
 - slowloris: connections that send part of a request head and stop; a healthy client's latency while they
   are held, against the same client without them; and when the server closed them.
+- watchers: one member asks for 500 watch sockets; at most --max-watchers-per-user are opened.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidStatus, WebSocketException
 
 from benchmarks.harness import update_readme
 from benchmarks.watch_common import percentile, rss_mb
@@ -273,9 +277,51 @@ async def slowloris(bench: Bench) -> list[Row]:
     ]
 
 
+WATCH_ATTEMPTS = 500
+WATCH_CAP = 64  # the --max-watchers-per-user default
+
+
+async def watchers(bench: Bench) -> list[Row]:
+    """One member asks for 500 watch sockets: how many are opened, how many refused (429)."""
+    async with bench.server() as server:
+        url = server.ws_url + "/api/v2/notifications/inbox/watch"
+        headers = server.headers(server.member_token)
+        before = rss_mb(server.pid)
+        gate = asyncio.Semaphore(50)
+        opened: list[ClientConnection] = []
+        refused: Counter[str] = Counter()
+
+        async def one() -> None:
+            async with gate:
+                try:
+                    ws = await websockets.connect(url, additional_headers=headers, ping_interval=None, open_timeout=30)
+                except InvalidStatus as exc:
+                    refused[str(exc.response.status_code)] += 1
+                except (OSError, TimeoutError, WebSocketException) as exc:
+                    refused[type(exc).__name__] += 1
+                else:
+                    opened.append(ws)
+
+        try:
+            await asyncio.gather(*(one() for _ in range(WATCH_ATTEMPTS)))
+            after = rss_mb(server.pid)
+        finally:
+            await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
+    return [
+        Row(
+            "watchers",
+            f"one member asks for {WATCH_ATTEMPTS} watch sockets (--max-watchers-per-user {WATCH_CAP})",
+            f"{len(opened)} opened, {_statuses(refused)}; RSS {before:.0f} -> {after:.0f} MB",
+            f"{WATCH_CAP} opened, the rest 429",
+            len(opened) == WATCH_CAP and refused == Counter({"429": WATCH_ATTEMPTS - WATCH_CAP}),
+        )
+    ]
+
+
 CASES: dict[str, Case] = {
     "flood": flood,
     "slowloris": slowloris,
+    "watchers": watchers,
 }
 
 
