@@ -15,6 +15,7 @@ BENCHMARKS = [
     "benchmarks.watch_latency",
     "benchmarks.watch_fanout",
     "benchmarks.replicas",
+    "benchmarks.abuse",
     "benchmarks.tui_startup",
     "benchmarks.tui_scale",
 ]

@@ -14,6 +14,7 @@ from server.api.common import Handler
 from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext
+from server.errorlog import current_route, error_log
 from server.errors import MSG_ROUTE_NOT_FOUND, ApiError
 from server.http import Receive, Request, Response, Scope, Send, error_response, json_response
 from server.hub import Hub
@@ -23,6 +24,7 @@ from server.notify.methods.base import DispatchMethod
 from server.notify.methods.smtp import SmtpMethod
 from server.notify.methods.webhook import WebhookMethod
 from server.ratelimit import RateLimiter
+from server.realip import RealIP, parse_origins
 from server.records import NotificationMethod, User
 from server.store import open_store
 from server.store.base import Store
@@ -42,11 +44,12 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+    template: str = ""  # "/api/v2/users/{user}": the rate limiter's endpoint key, never the raw path
 
 
 def _route(method: str, path: str, handler: Handler) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]*)", path)
-    return Route(method, re.compile(f"^{API}{regex}$"), handler)
+    return Route(method, re.compile(f"^{API}{regex}$"), handler, f"{API}{path}")
 
 
 ROUTES: list[Route] = [
@@ -90,6 +93,7 @@ class InboxServer:
         self.on_shutdown: list[Callable[[], None]] = []
         self.started_at = time.time()
         self._last_activity = time.monotonic()
+        self.real_ip = RealIP(config.proxy_trusted_headers, parse_origins(config.proxy_trusted_origins))
 
     def idle_for(self) -> float:
         """Seconds since the last request, or 0 while a watcher is connected (for the idle stop)."""
@@ -139,6 +143,8 @@ class InboxServer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if kind != "lifespan":
+            self.real_ip.apply(scope)
         if kind == "http":
             self._last_activity = time.monotonic()
             await self._http(scope, receive, send)
@@ -181,20 +187,21 @@ class InboxServer:
             response = await self._dispatch(ctx, request)
         except ApiError as exc:
             response = error_response(exc)
-        except Exception:
-            log.exception("%s %s failed", request.method, request.path)
+        except Exception as exc:
+            error_log.exception(log, exc, "request failed")
             response = json_response({"message": "An internal server error occurred."}, 500)
         await response.send(send)
 
     async def _dispatch(self, ctx: AppContext, request: Request) -> Response:
         path = request.path
         if path == f"{API}/buildinfo" and request.method == "GET":
-            self._rate_limit(ctx, request, None)
+            self._rate_limit(ctx, request, None, path)
             return await users.buildinfo(ctx)
         if path == LOCAL_STATUS_PATH and request.method == "GET":
             user = await authenticate(ctx.store, request.headers, request.query_string, ctx.sessions)
             return await local_status.get_status(ctx, request, user, started_at=self.started_at)
         handler: Handler | None = None
+        template = ""
         allowed: list[str] = []
         for route in ROUTES:
             match = route.pattern.match(path)
@@ -203,6 +210,8 @@ class InboxServer:
             allowed.append(route.method)
             if route.method == request.method:
                 handler = route.handler
+                template = route.template
+                current_route.set(f"{request.method} {template}")
                 request.path_params = match.groupdict()
                 break
         if path == WATCH_PATH:
@@ -216,9 +225,9 @@ class InboxServer:
         try:
             user = await authenticate(ctx.store, request.headers, request.query_string, ctx.sessions)
         except ApiError:
-            self._rate_limit(ctx, request, None)
+            self._rate_limit(ctx, request, None, template)
             raise
-        headers = self._rate_limit(ctx, request, user)
+        headers = self._rate_limit(ctx, request, user, template)
         response = await handler(ctx, request, user)
         response.headers.extend(headers)
         return response
@@ -236,7 +245,9 @@ class InboxServer:
             headers=[(b"upgrade", b"websocket")],
         )
 
-    def _rate_limit(self, ctx: AppContext, request: Request, user: User | None) -> list[tuple[bytes, bytes]]:
+    def _rate_limit(
+        self, ctx: AppContext, request: Request, user: User | None, route: str
+    ) -> list[tuple[bytes, bytes]]:
         limiter = ctx.rate_limiter
         if limiter is None:
             return []
@@ -246,7 +257,7 @@ class InboxServer:
             key = f"user:{user.id}"
         else:
             key = f"ip:{request.client_host}"
-        decision = limiter.hit(f"{key}|{request.method} {request.path}")
+        decision = limiter.hit(f"{key}|{request.method} {route}")
         if not decision.allowed:
             raise ApiError(429, limiter.message, headers=decision.headers())
         return decision.headers()

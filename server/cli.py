@@ -21,6 +21,7 @@ from typing import Any
 
 from server.auth import generate_token
 from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
+from server.realip import parse_origins, split_flag_values
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
@@ -87,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--idle-timeout", type=float, default=0.0, metavar="SECONDS", help="exit after this long with no client"
     )
     local.add_argument("--log-file", default="", metavar="PATH", help="log here, rotated by size (5 MiB x 3)")
+    serve.add_argument(
+        "--proxy-trusted-headers",
+        action="append",
+        default=[],
+        metavar="HEADER",
+        help="headers to take the client address from, e.g. X-Forwarded-For (repeat or comma-separate)",
+    )
+    serve.add_argument(
+        "--proxy-trusted-origins",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="proxies whose --proxy-trusted-headers are believed (repeat or comma-separate)",
+    )
+    serve.add_argument("--read-header-timeout", type=float, default=10.0, help="seconds for a request head to arrive")
+    serve.add_argument(
+        "--max-watchers-per-user", type=int, default=64, help="open watch sockets per user; 0 = unlimited"
+    )
 
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user and print a session token for it")
@@ -153,7 +172,20 @@ def _serve_config(args: argparse.Namespace) -> ServerConfig:
         runtime_file=args.runtime_file,
         idle_timeout=args.idle_timeout,
         log_file=args.log_file,
+        proxy_trusted_headers=split_flag_values(args.proxy_trusted_headers),
+        proxy_trusted_origins=_origins(args.proxy_trusted_origins),
+        read_header_timeout=args.read_header_timeout,
+        max_watchers_per_user=args.max_watchers_per_user,
     )
+
+
+def _origins(values: list[str]) -> list[str]:
+    origins = split_flag_values(values)
+    try:
+        parse_origins(origins)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return origins
 
 
 async def serve(config: ServerConfig) -> None:
@@ -218,9 +250,12 @@ def _bind(config: ServerConfig) -> tuple[socket.socket, str]:
 
 async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
     from server.app import InboxServer
+    from server.fdlimit import raise_open_files_limit
+    from server.http_protocol import MAX_HEAD_BYTES, head_limited_protocol
     from server.runtime_file import remove_runtime_file, write_runtime_file
     from server.ws_protocol import WatchWebSocketProtocol
 
+    raise_open_files_limit()
     sock, address = _bind(config)
     sock.listen(2048)
     sock.setblocking(False)
@@ -232,10 +267,13 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
     uv_config = uvicorn.Config(
         app,
         lifespan="on",
-        http="httptools" if _has("httptools") else "h11",
+        http=head_limited_protocol(config.read_header_timeout) if _has("httptools") else "h11",
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         loop="none",
         ws=WatchWebSocketProtocol,
         ws_ping_interval=None,
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; server.realip decides instead.
+        proxy_headers=False,
         log_level=config.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -88,6 +88,11 @@ class ServerConfig:
     runtime_file: str = ""
     idle_timeout: float = 0.0  # seconds with no request and no watcher before exiting; 0 = never
     log_file: str = ""
+    # Forwarding headers (e.g. X-Forwarded-For) trusted only from these CIDRs; both empty = trust none.
+    proxy_trusted_headers: list[str] = field(default_factory=list)
+    proxy_trusted_origins: list[str] = field(default_factory=list)
+    read_header_timeout: float = 10.0  # seconds for a request's head to arrive, else the connection closes
+    max_watchers_per_user: int = 64  # open watch sockets per user (per server process); <= 0 = unlimited
 
     @property
     def rate_limited(self) -> bool:

@@ -62,6 +62,14 @@ class HubClosedError(Exception):
     """The hub is shutting down and takes no new watchers."""
 
 
+class WatcherLimitError(Exception):
+    """The user already holds as many watch sockets as `--max-watchers-per-user` allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} watchers per user")
+        self.limit = limit
+
+
 def build_frame(notification: InboxNotification, unread_count: int, *, plaintext: bool) -> str:
     """One watch message: Coder's GetInboxNotificationResponse JSON followed by a newline."""
     body = inbox_notification_json(notification)
@@ -205,6 +213,7 @@ class Hub:
         self.config = config
         self.send_timeout = config.watch_send_timeout
         self.queue_size = config.watch_queue_size
+        self.max_per_user = config.max_watchers_per_user  # <= 0: unlimited
         # Sessions are re-checked at the liveness interval (a revoked token closes within one period).
         self.recheck_interval = config.watch_ping_interval
         self._channels: dict[uuid.UUID, _UserChannel] = {}
@@ -281,6 +290,9 @@ class Hub:
         """
         if self._closing:
             raise HubClosedError("the server is shutting down")
+        # Checked and counted with no await in between, so concurrent upgrades cannot overshoot.
+        if self.max_per_user > 0 and self.user_watcher_count(user_id) >= self.max_per_user:
+            raise WatcherLimitError(self.max_per_user)
         watcher = Watcher(
             next(self._ids),
             user_id,

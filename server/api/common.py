@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from server.context import AppContext
+from server.errorlog import error_log
 from server.errors import MSG_BAD_JSON, ApiError, not_found
 from server.http import Request, Response
 from server.records import User
@@ -32,7 +33,7 @@ def database_errors(message: str, passthrough: tuple[type[Exception], ...] = ())
     except Exception as exc:
         if isinstance(exc, passthrough):
             raise
-        log.exception("%s", message)
+        error_log.exception(log, exc, message)
         raise ApiError(500, message, str(exc)) from exc
 
 

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 from server.auth import authenticate, token_from_request
 from server.context import AppContext
+from server.errorlog import error_log
 from server.errors import ApiError, encode_json
 from server.http import JSON_CONTENT_TYPE, Receive, Scope, Send
-from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError
+from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError, WatcherLimitError
 from server.query import WATCH_PARAMS, parse_inbox_query
 from server.store.base import PubsubUnavailableError
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 HTTP_RESPONSE_EXTENSION = "websocket.http.response"
 LIVENESS_EXTENSION = "inbox.liveness"  # provided by server.ws_protocol.WatchWebSocketProtocol
+WATCH_ROUTE = "GET /api/v2/notifications/inbox/watch"
 REASON_CLIENT_DATA = "the watch stream does not accept messages"
 
 
@@ -111,6 +113,15 @@ async def handle_watch(ctx: AppContext, scope: Scope, receive: Receive, send: Se
             revalidate=session_still_valid,
             auth_key=auth_key,
         )
+    except WatcherLimitError as exc:
+        body = encode_json(
+            {
+                "message": "Too many inbox watch connections.",
+                "detail": f"A user may hold at most {exc.limit} open watch connections; close one and retry.",
+            }
+        )
+        await _reject(scope, send, 429, body)
+        return
     except HubClosedError:
         await _reject(scope, send, 503, encode_json({"message": "The server is shutting down."}))
         return
@@ -122,7 +133,7 @@ async def handle_watch(ctx: AppContext, scope: Scope, receive: Receive, send: Se
         await _reject(scope, send, 503, body)
         return
     except Exception as exc:
-        log.exception("watch: subscribing user %s failed", user.id)
+        error_log.exception(log, exc, f"watch: subscribing user {user.id} failed", route=WATCH_ROUTE)
         body = encode_json({"message": "Failed to subscribe to inbox notifications.", "detail": str(exc)})
         await _reject(scope, send, 500, body)
         return
