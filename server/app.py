@@ -88,6 +88,9 @@ class InboxServer:
         """Open the store and start the delivery pipeline and the watcher hub."""
         store = self._store or open_store(self.config.db)
         await store.open()
+        if getattr(store, "created_new", False):
+            # A lost database must not be replaced silently by an empty one (issue 12).
+            log.warning("created a new, empty database at %s", self.config.db)
         deployment_id = await store.get_site_config("deployment_id")
         if not deployment_id:
             deployment_id = str(uuid.uuid4())

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from server.errors import go_escape
+from server.private_files import prepare_sqlite_file
 from server.records import (
     ApiToken,
     InboxFilter,
@@ -438,6 +439,7 @@ class SqliteStore(Store):
         self._loop_conn: sqlite3.Connection | None = None  # for run_bounded_read, on the event loop thread
         self._local = threading.local()
         self._closed = False
+        self.created_new = False  # whether open() found no database at the path and made a new one
 
     # -- instrumentation (benchmarks and tests) -----------------------------------------------------
     @property
@@ -545,12 +547,12 @@ class SqliteStore(Store):
         file = self._file
 
         def connect() -> sqlite3.Connection:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            self.created_new = prepare_sqlite_file(file)
             return self._connect(read_only=False)
 
         try:
             conn = await asyncio.to_thread(connect)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {file}: {exc}") from exc
         self._closed = False
         self._writer = _Writer(conn)
