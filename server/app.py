@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from server.api import inbox, notifications, preferences, settings, templates, users
-from server.api.common import Handler
+from server.api.common import Handler, database_replaced
 from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext
@@ -24,7 +24,7 @@ from server.notify.methods.webhook import WebhookMethod
 from server.ratelimit import RateLimiter
 from server.records import NotificationMethod, User
 from server.store import open_store
-from server.store.base import Store
+from server.store.base import DatabaseReplacedError, Store
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,8 @@ class InboxServer:
             response = await self._dispatch(ctx, request)
         except ApiError as exc:
             response = error_response(exc)
+        except DatabaseReplacedError as exc:
+            response = error_response(database_replaced(exc))
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
             response = json_response({"message": "An internal server error occurred."}, 500)

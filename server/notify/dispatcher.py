@@ -25,7 +25,7 @@ from server.records import (
     NotificationTemplate,
     now_utc,
 )
-from server.store.base import Store
+from server.store.base import DatabaseReplacedError, Store
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ class Dispatcher:
                         break
             except asyncio.CancelledError:
                 raise
+            except DatabaseReplacedError:
+                pass  # the store said so once, loudly; every write fails until a restart: just keep sweeping
             except Exception:
                 log.exception("notifier round failed; retrying on the next wake")
                 await asyncio.sleep(0.5)

@@ -47,6 +47,14 @@ class PubsubUnavailableError(StoreError):
     """Publish/subscribe is down for now (e.g. the LISTEN connection is reconnecting): try again later."""
 
 
+class DatabaseReplacedError(StoreError):
+    """The database file at the configured path is no longer the one this process has open.
+
+    It was removed or replaced under the running server: a write into the old (unlinked) file would be
+    acknowledged and then lost, so every write is refused from then on (HTTP 503) until a restart.
+    """
+
+
 class DuplicateUserError(StoreError):
     """A username is already taken."""
 

@@ -19,6 +19,7 @@ import asyncio
 import importlib.resources
 import json
 import logging
+import os
 import queue
 import shutil
 import sqlite3
@@ -49,6 +50,7 @@ from server.records import (
 )
 from server.store.base import (
     PAGE_SIZE,
+    DatabaseReplacedError,
     DuplicateUserError,
     Store,
     StoreError,
@@ -335,8 +337,9 @@ def _settle(outcomes: list[_Outcome]) -> None:
 class _Writer:
     """The single writer thread and its connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, check_file: Callable[[], BaseException | None]) -> None:
         self.conn = conn
+        self.check_file = check_file  # before each commit: is the open file still the one at the path?
         self.queue: queue.SimpleQueue[_WriteJob | object] = queue.SimpleQueue()
         self.commit_count = 0  # transactions committed
         self.job_count = 0  # jobs run
@@ -402,6 +405,11 @@ class _Writer:
                 if savepoints:
                     conn.execute("RELEASE job")
                 outcomes.append((job, result, None))
+        # One stat per batch: never acknowledge a write that went into a file no longer at the path.
+        gone = self.check_file()
+        if gone is not None:
+            conn.execute("ROLLBACK")
+            return [(job, None, gone) for job, _, _ in outcomes], []
         try:
             conn.execute("COMMIT")
         except BaseException as exc:
@@ -440,6 +448,8 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._closed = False
         self.created_new = False  # whether open() found no database at the path and made a new one
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file we opened
+        self._replaced: DatabaseReplacedError | None = None
 
     # -- instrumentation (benchmarks and tests) -----------------------------------------------------
     @property
@@ -453,11 +463,40 @@ class SqliteStore(Store):
         return self._writer.job_count if self._writer else 0
 
     # -- plumbing -------------------------------------------------------------------------------------
+    def _check_file(self) -> DatabaseReplacedError | None:
+        """On the writer thread, before a batch commits: the error to fail it with if the file changed."""
+        if self._replaced is not None:
+            return self._replaced
+        if self._identity is None or self._file is None:
+            return None
+        try:
+            now: tuple[int, int] | None = _file_identity(self._file)
+        except FileNotFoundError:
+            now = None
+        except OSError:
+            return None  # cannot tell (e.g. a permission change on the directory): keep going
+        if now == self._identity:
+            return None
+        what = "removed" if now is None else "replaced by another file"
+        log.error(
+            "the database file %s was %s while the server was running: refusing every write from now on"
+            " (nothing more is acknowledged); restore the file or restart the server",
+            self._file,
+            what,
+        )
+        self._replaced = DatabaseReplacedError(
+            f"The database file was {what} while the server was running; writes are refused until the"
+            " server is restarted."
+        )
+        return self._replaced
+
     async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(conn)` on the writer thread inside its own savepoint; returns once committed."""
         writer = self._writer
         if writer is None or self._closed:
             raise StoreError("the store is not open")
+        if self._replaced is not None:
+            raise self._replaced
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         writer.queue.put(_WriteJob(fn, future, loop))
@@ -555,7 +594,9 @@ class SqliteStore(Store):
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {file}: {exc}") from exc
         self._closed = False
-        self._writer = _Writer(conn)
+        self._identity = _file_identity(file)
+        self._replaced = None
+        self._writer = _Writer(conn, self._check_file)
         self._writer.thread.start()
         self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="inbox-sqlite-read")
         try:
@@ -1082,6 +1123,11 @@ class SqliteStore(Store):
             return conn.execute("DELETE FROM notification_messages WHERE created_at < ?", (to_us(older_than),)).rowcount
 
         return await self.run_write(job)
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
 
 
 # -- jobs shared by several methods -------------------------------------------------------------------
