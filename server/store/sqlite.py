@@ -28,7 +28,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -56,6 +56,7 @@ from server.store.base import (
     StoreError,
     UnknownTemplateError,
 )
+from server.store.inbox_clock import InboxClock
 from server.store.local_pubsub import LocalPubsub
 from server.store.sqlite_wire import INBOX_WIRE_JSON, read_at_wire, wire_parts
 
@@ -450,6 +451,8 @@ class SqliteStore(Store):
         self.created_new = False  # whether open() found no database at the path and made a new one
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file we opened
         self._replaced: DatabaseReplacedError | None = None
+        self._clock = InboxClock()
+        self._last_created: datetime | None = None  # newest inbox row; only the writer thread touches it
 
     # -- instrumentation (benchmarks and tests) -----------------------------------------------------
     @property
@@ -602,6 +605,7 @@ class SqliteStore(Store):
         try:
             await self.run_write(_migrate)
             await self.run_write(_seed_templates)
+            await self.run_write(self._load_last_created)
         except BaseException:
             await self.close()
             raise
@@ -627,6 +631,13 @@ class SqliteStore(Store):
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+
+    def _load_last_created(self, conn: sqlite3.Connection) -> None:
+        # One index seek per user (the list index leads with user_id) instead of a scan of every row.
+        row = conn.execute(
+            "SELECT max((SELECT max(created_at) FROM inbox_notifications AS n WHERE n.user_id = u.id)) FROM users AS u"
+        ).fetchone()
+        self._last_created = _opt_dt(row[0])
 
     # -- users and tokens -----------------------------------------------------------------------------
     async def create_user(
@@ -841,8 +852,12 @@ class SqliteStore(Store):
         if not params:
             return
 
+        newest = max(n.created_at for n in notifications)
+
         def job(conn: sqlite3.Connection) -> None:
             conn.executemany(SQL_INSERT_INBOX, params)
+            if self._last_created is None or newest > self._last_created:
+                self._last_created = newest  # deliveries after these rows sort above them
 
         await self.run_write(job)
 
@@ -1044,30 +1059,55 @@ class SqliteStore(Store):
 
         return await self.run_write(job)
 
-    async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
-        """Insert the inbox row and mark the message sent, atomically. False when the row already existed."""
-        row = _inbox_params(notification)
+    async def deliver_inbox_many(
+        self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]
+    ) -> list[InboxNotification | None]:
+        """Insert the rows and mark their messages sent in one write job (one transaction), then publish.
 
-        def job(conn: sqlite3.Connection) -> bool:
-            inserted = conn.execute(SQL_INSERT_INBOX, row).rowcount > 0
-            # Marked sent either way: an existing row means an earlier attempt already delivered it.
-            _mark_sent(conn, message_id)
-            return inserted
+        created_at is stamped on the writer thread, the only one that inserts, against the newest row so
+        far (see server/store/inbox_clock.py); subscribers are told only after the commit.
+        """
+        if not deliveries:
+            return []
+        rows = [(message_id, n, _inbox_params(n)) for message_id, n in deliveries]
 
-        return await self.run_write(job)
-
-    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
-        """Insert the inbox rows and mark their messages sent in one write job (one transaction)."""
-        rows = [(message_id, _inbox_params(n)) for message_id, n in deliveries]
-
-        def job(conn: sqlite3.Connection) -> list[bool]:
-            results = []
-            for message_id, row in rows:
-                results.append(conn.execute(SQL_INSERT_INBOX, row).rowcount > 0)
+        def job(conn: sqlite3.Connection) -> list[InboxNotification | None]:
+            results: list[InboxNotification | None] = []
+            last = self._last_created
+            for message_id, n, row in rows:
+                at = self._clock.stamp(last, n.created_at)
+                if at != n.created_at:
+                    n = replace(n, created_at=at)
+                    row = _inbox_params(n)
+                inserted = conn.execute(SQL_INSERT_INBOX, row).rowcount > 0
+                # Marked sent either way: an existing row means an earlier attempt already delivered it.
                 _mark_sent(conn, message_id)
+                if inserted:
+                    last = at
+                results.append(n if inserted else None)
+            self._last_created = last  # a rolled-back batch only leaves a gap: still monotonic
             return results
 
-        return await self.run_write(job) if rows else []
+        results = await self.run_write(job)
+        for n in results:
+            if n is not None:
+                await self.pubsub.publish(n)
+        return results
+
+    async def renew_leases(self, message_ids: Sequence[uuid.UUID], *, lease_seconds: float, now: datetime) -> int:
+        """Extend the lease of messages still leased to `now + lease_seconds`."""
+        if not message_ids:
+            return 0
+        until_us = to_us(now) + round(lease_seconds * 1_000_000)
+        params = [(until_us, m.bytes) for m in message_ids]
+
+        def job(conn: sqlite3.Connection) -> int:
+            cur = conn.executemany(
+                "UPDATE notification_messages SET leased_until = ? WHERE id = ? AND status = 'leased'", params
+            )
+            return cur.rowcount
+
+        return await self.run_write(job)
 
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""
