@@ -130,9 +130,9 @@ class Dispatcher:
                     leased = await self.store.lease_messages(
                         limit=LEASE_BATCH, lease_seconds=self.lease_seconds, now=now_utc()
                     )
-                    fault_point(MESSAGES_LEASED)
                     if not leased:
                         break
+                    fault_point(MESSAGES_LEASED)
                     await self._dispatch_batch(leased)
                     if len(leased) < LEASE_BATCH:
                         break
