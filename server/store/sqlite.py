@@ -589,7 +589,8 @@ class SqliteStore(Store):
         file = self._file
 
         def connect() -> sqlite3.Connection:
-            self.created_new = prepare_sqlite_file(file)
+            # A private temp file for ":memory:" is new by design; only a real path is worth a warning.
+            self.created_new = prepare_sqlite_file(file) and self._tmpdir is None
             return self._connect(read_only=False)
 
         try:
