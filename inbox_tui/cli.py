@@ -27,7 +27,7 @@ from inbox_tui import __version__
 from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxEvent, InboxNotification
-from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token
+from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
 from inbox_tui.connection import Connection, ResolveError, resolve
 
 PROG = "inbox-tui"
@@ -687,6 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inbox-tui`; returns the exit status."""
     _safe_streams()
     args = build_parser().parse_args(argv)
+    secure_dirs()  # issue 12: our directories and files are private, also ones older versions made
     try:
         if args.command is None:
             return run_tui(args)

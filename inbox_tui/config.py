@@ -21,6 +21,8 @@ from typing import Any
 
 import platformdirs
 
+from inbox_tui.private_files import ensure_private_dir, tighten_tree
+
 APP_NAME = "inbox-tui"
 CONFIG_FILE = "config.toml"
 TOKEN_FILE = "token"
@@ -136,6 +138,20 @@ def state_dir() -> Path:
     return _dir(ENV_STATE_DIR, platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
+def our_dirs() -> tuple[Path, Path, Path]:
+    """The config, data and state directories: ours, so private (0700)."""
+    return config_dir(), data_dir(), state_dir()
+
+
+def secure_dirs() -> None:
+    """Tighten our existing directories to 0700 and the files in them to 0600, with a warning (on start).
+
+    Older versions created them 0755 (0777 under umask 000) and the database 0644.
+    """
+    with contextlib.suppress(OSError):
+        tighten_tree(our_dirs())
+
+
 def coder_config_dir() -> Path:
     """The Coder CLI's config dir: `$CODER_CONFIG_DIR`, else `coderv2` in the user config dir."""
     return _dir(ENV_CODER_CONFIG_DIR, platformdirs.user_config_dir("coderv2", appauthor=False, roaming=True))
@@ -156,7 +172,7 @@ def token_path() -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """Write a secret atomically with mode 0600 (created that way, never world-readable in between)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)
@@ -171,10 +187,11 @@ def write_private(path: Path, text: str) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write a file atomically (a crash never leaves half a config)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file atomically (a crash never leaves half a config), mode 0600 in a 0700 directory."""
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o600)  # mkstemp's mode already; said out loud because it is a promise
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)

@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 
 from inbox_tui.config import read_text, state_dir, write_private
+from inbox_tui.private_files import ensure_private_dir, open_private
 
 DB_FILE = "inbox.db"
 TOKEN_FILE = "token"
@@ -257,7 +258,7 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
         )
     # No token yet: a first run. Create the local owner and its token.
     name = username or local_username()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(db_path.parent)
     try:
         token = _run_cli(
             ["users", "create", "--username", name, "--role", "owner", "--db", str(db_path)],
@@ -287,11 +288,11 @@ def start_server(
     db_path: Path, *, demo: bool = False, log_path: Path, timeout: float = START_TIMEOUT
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start `serve` on 127.0.0.1 with a free port; return the process once it prints its URL."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(log_path.parent)
     args = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db_path)]
     if demo:
         args.append("--demo")
-    with open(log_path, "wb") as log:
+    with open_private(log_path, "wb") as log:
         try:
             process = subprocess.Popen(
                 server_command(*args), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT

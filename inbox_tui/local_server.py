@@ -45,6 +45,7 @@ from inbox_tui.embedded import (
     pid_alive,
     server_command,
 )
+from inbox_tui.private_files import ensure_private_dir
 
 DEFAULT_IDLE_TIMEOUT = 600.0
 START_TIMEOUT = 30.0
@@ -80,7 +81,7 @@ def runtime_dir() -> Path:
     else:
         path = Path("/tmp") / f"inbox-tui-{os.getuid()}"
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_dir(path)
         info = path.lstat()
     except OSError as exc:
         raise EmbeddedError(f"cannot create the runtime directory {path}: {exc.strerror or exc}") from exc
@@ -270,7 +271,7 @@ def _spawn(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
         "--log-level",
         "info",
     ]
-    paths.log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(paths.log.parent)
     # stderr catches what happens before logging is set up (an import error, a bad flag); the server's own
     # log lines go through its rotating handler.
     fd = os.open(paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from server.api import inbox, local_status, notifications, preferences, settings, templates, users
-from server.api.common import Handler
+from server.api.common import Handler, database_replaced
 from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext
@@ -27,7 +27,7 @@ from server.ratelimit import RateLimiter
 from server.realip import RealIP, parse_origins
 from server.records import NotificationMethod, User
 from server.store import open_store
-from server.store.base import Store
+from server.store.base import DatabaseReplacedError, Store
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,9 @@ class InboxServer:
         """Open the store and start the delivery pipeline and the watcher hub."""
         store = self._store or open_store(self.config.db)
         await store.open()
+        if getattr(store, "created_new", False):
+            # A lost database must not be replaced silently by an empty one (issue 12).
+            log.warning("created a new, empty database at %s", self.config.db)
         deployment_id = await store.get_site_config("deployment_id")
         if not deployment_id:
             deployment_id = str(uuid.uuid4())
@@ -187,6 +190,8 @@ class InboxServer:
             response = await self._dispatch(ctx, request)
         except ApiError as exc:
             response = error_response(exc)
+        except DatabaseReplacedError as exc:
+            response = error_response(database_replaced(exc))
         except Exception as exc:
             error_log.exception(log, exc, "request failed")
             response = json_response({"message": "An internal server error occurred."}, 500)

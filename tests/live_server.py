@@ -16,8 +16,16 @@ READY_TIMEOUT = 30.0
 class LiveServer:
     """Start, stop, restart or kill a real server; create users and tokens through its CLI."""
 
-    def __init__(self, workdir: Path, *, db: str | None = None, args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        db: str | None = None,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = workdir
+        self.env = dict(env or {})  # extra environment of the serve process (e.g. a fault-injection point)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = db or str(workdir / "inbox.db")
         self.args = list(args or [])
@@ -74,7 +82,7 @@ class LiveServer:
         if not any(a in self.args for a in ("--api-rate-limit", "--dangerous-disable-rate-limits")):
             cmd.append("--dangerous-disable-rate-limits")
         log = open(self.log_path, "a")  # noqa: SIM115 - handed to the child, closed with it
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT

@@ -13,11 +13,17 @@ from server.errorlog import error_log
 from server.errors import MSG_BAD_JSON, ApiError, not_found
 from server.http import Request, Response
 from server.records import User
+from server.store.base import DatabaseReplacedError
 from server.uuids import UUIDParseError, parse_uuid
 
 Handler = Callable[[AppContext, Request, User], Awaitable[Response]]
 
 log = logging.getLogger(__name__)
+
+
+def database_replaced(exc: DatabaseReplacedError) -> ApiError:
+    """503 for a write refused because the database file is gone (the store logged it once, loudly)."""
+    return ApiError(503, str(exc), "The server's database file is no longer at its path; see the server log.")
 
 
 @contextmanager
@@ -30,6 +36,8 @@ def database_errors(message: str, passthrough: tuple[type[Exception], ...] = ())
         yield
     except ApiError:
         raise
+    except DatabaseReplacedError as exc:
+        raise database_replaced(exc) from exc
     except Exception as exc:
         if isinstance(exc, passthrough):
             raise

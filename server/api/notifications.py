@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.common import field_of
+from server.api.common import database_replaced, field_of
 from server.context import AppContext
 from server.errors import ApiError, forbidden
 from server.http import Request, Response, empty_response
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION, User, now_utc
+from server.store.base import DatabaseReplacedError
 
 # Go's strings.TrimSpace trims Unicode White_Space; Python's str.strip() also trims \x1c-\x1f.
 GO_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\x1c\x1d\x1e\x1f")
@@ -32,6 +33,8 @@ async def post_test_notification(ctx: AppContext, req: Request, user: User) -> R
         )
     except ApiError:
         raise
+    except DatabaseReplacedError as exc:
+        raise database_replaced(exc) from exc
     except Exception as exc:
         raise ApiError(500, "Failed to send test notification", str(exc)) from exc
     return empty_response(204)
@@ -73,6 +76,8 @@ async def post_custom_notification(ctx: AppContext, req: Request, user: User) ->
         )
     except ApiError:
         raise
+    except DatabaseReplacedError as exc:
+        raise database_replaced(exc) from exc
     except Exception as exc:
         raise ApiError(500, "Failed to send custom notification", str(exc)) from exc
     return empty_response(204)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from datetime import timedelta
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from server.api.settings import SETTINGS_KEY
 from server.config import ServerConfig
@@ -25,11 +26,15 @@ from server.records import (
     NotificationTemplate,
     now_utc,
 )
-from server.store.base import Store
+from server.store.base import DatabaseReplacedError, Store
+from server.store.faults import MESSAGES_LEASED, fault_point
 
 log = logging.getLogger(__name__)
 
 LEASE_BATCH = 500
+# Leases are short, so a crashed replica's messages are picked up by another within seconds (Coder's 2 min
+# lease kept messages waiting that long); a send that takes longer keeps its lease renewed while in flight.
+SHORT_LEASE_SECONDS = 5.0
 MAX_OUT_OF_BAND_IN_FLIGHT = 32
 PURGE_AFTER = timedelta(days=7)
 PURGE_EVERY_SECONDS = 3600.0
@@ -39,14 +44,22 @@ class Dispatcher:
     """One per server process; several processes on one PostgreSQL database share the queue safely."""
 
     def __init__(
-        self, config: ServerConfig, store: Store, methods: Mapping[NotificationMethod, DispatchMethod]
+        self,
+        config: ServerConfig,
+        store: Store,
+        methods: Mapping[NotificationMethod, DispatchMethod],
+        *,
+        clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.config = config
+        self.clock = clock  # the wall clock (tests step it back)
         self.store = store
         self.methods = dict(methods)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending: set[uuid.UUID] = set()  # leased out-of-band messages not finished yet
+        self._renewer: asyncio.Task[None] | None = None
         self._out_of_band = asyncio.Semaphore(MAX_OUT_OF_BAND_IN_FLIGHT)
         self._last_purge = 0.0
         self.delivered = 0  # inbox rows written by this process (diagnostics, tests)
@@ -58,7 +71,28 @@ class Dispatcher:
     async def start(self) -> None:
         """Start the loop; it delivers whatever is already due."""
         self._task = asyncio.create_task(self._run(), name="notifier")
+        self._renewer = asyncio.create_task(self._renew_leases(), name="notifier-leases")
         self.wake()
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a lease lasts before another notifier may take the message over."""
+        return min(self.config.lease_seconds, SHORT_LEASE_SECONDS)
+
+    async def _renew_leases(self) -> None:
+        """Renew the lease of every out-of-band send in flight, three times per lease period."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not self._sending:
+                continue
+            try:
+                await self.store.renew_leases(list(self._sending), lease_seconds=self.lease_seconds, now=now_utc())
+            except asyncio.CancelledError:
+                raise
+            except DatabaseReplacedError:
+                pass
+            except Exception:
+                log.exception("cannot renew the leases of %d sends in flight", len(self._sending))
 
     async def stop(self) -> None:
         """Stop the loop and wait for out-of-band sends in flight."""
@@ -69,6 +103,11 @@ class Dispatcher:
             self._task = None
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=5)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
         for method in self.methods.values():
             await method.aclose()
 
@@ -89,15 +128,18 @@ class Dispatcher:
                 # Keep going while full batches come back, so a burst drains without waiting for a wake.
                 while not await self._paused():
                     leased = await self.store.lease_messages(
-                        limit=LEASE_BATCH, lease_seconds=self.config.lease_seconds, now=now_utc()
+                        limit=LEASE_BATCH, lease_seconds=self.lease_seconds, now=now_utc()
                     )
                     if not leased:
                         break
+                    fault_point(MESSAGES_LEASED)
                     await self._dispatch_batch(leased)
                     if len(leased) < LEASE_BATCH:
                         break
             except asyncio.CancelledError:
                 raise
+            except DatabaseReplacedError:
+                pass  # the store said so once, loudly; every write fails until a restart: just keep sweeping
             except Exception:
                 log.exception("notifier round failed; retrying on the next wake")
                 await asyncio.sleep(0.5)
@@ -157,8 +199,7 @@ class Dispatcher:
             created_at=message.created_at,
         )
 
-    @staticmethod
-    def _inbox_notification(message: NotificationMessage, title: str, body: str) -> InboxNotification:
+    def _inbox_notification(self, message: NotificationMessage, title: str, body: str) -> InboxNotification:
         # The inbox row takes the message's id; Coder inserts it with an empty icon (fallbacks apply on output).
         return InboxNotification(
             id=message.id,
@@ -173,26 +214,29 @@ class Dispatcher:
                 for a in message.payload.get("actions") or []
             ),
             read_at=None,
-            created_at=now_utc(),
+            created_at=self.clock(),  # the store moves it forward if the clock is behind the newest row
         )
 
     async def _deliver_inbox(self, batch: list[tuple[NotificationMessage, InboxNotification]]) -> None:
+        # The store publishes the new rows itself, in the same transaction where it can (PostgreSQL), so a
+        # committed row always reaches the watchers of every replica.
         try:
-            inserted = await self.store.deliver_inbox_many([(m.id, n) for m, n in batch])
+            stored = await self.store.deliver_inbox_many([(m.id, n) for m, n in batch])
+        except DatabaseReplacedError:
+            raise
         except Exception as exc:
             log.exception("inbox delivery of %d messages failed", len(batch))
             for message, _ in batch:
                 await self._failed(message, str(exc), temporary=True)
             return
-        fresh = [notification for (_, notification), new in zip(batch, inserted, strict=True) if new]
-        self.delivered += len(fresh)
-        # Concurrent publishes share one NOTIFY statement on PostgreSQL; in-process they are plain calls.
-        await asyncio.gather(*(self.store.pubsub.publish(n) for n in fresh))
+        self.delivered += sum(1 for n in stored if n is not None)
 
     def _send_out_of_band(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
+        self._sending.add(message.id)  # its lease is renewed until the attempt is recorded
         task = asyncio.create_task(self._send(message, rendered), name=f"dispatch-{message.id}")
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+        task.add_done_callback(lambda _: self._sending.discard(message.id))
 
     async def _send(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
         method = self.methods.get(message.method)

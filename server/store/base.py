@@ -47,6 +47,14 @@ class PubsubUnavailableError(StoreError):
     """Publish/subscribe is down for now (e.g. the LISTEN connection is reconnecting): try again later."""
 
 
+class DatabaseReplacedError(StoreError):
+    """The database file at the configured path is no longer the one this process has open.
+
+    It was removed or replaced under the running server: a write into the old (unlinked) file would be
+    acknowledged and then lost, so every write is refused from then on (HTTP 503) until a restart.
+    """
+
+
 class DuplicateUserError(StoreError):
     """A username is already taken."""
 
@@ -225,17 +233,28 @@ class Store(abc.ABC):
         lease. Messages whose template the user disabled since enqueue are marked inhibited instead.
         """
 
-    @abc.abstractmethod
     async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
-        """Insert the inbox row and mark the message sent, atomically. False when it already existed."""
+        """`deliver_inbox_many` for one message. False when the row already existed."""
+        return (await self.deliver_inbox_many([(message_id, notification)]))[0] is not None
 
-    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
-        """`deliver_inbox` for many messages at once (the notifier's batches); one result per delivery.
+    @abc.abstractmethod
+    async def deliver_inbox_many(
+        self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]
+    ) -> list[InboxNotification | None]:
+        """Insert inbox rows, mark their messages sent and publish the new rows: all of it or none.
 
-        The default delivers one by one; a backend may use a single transaction. A failure raises and
-        leaves every message leased, so its lease expiry retries the batch (inserts are idempotent).
+        Rows and their fan-out commit or fail together (PostgreSQL sends the NOTIFY in the insert's
+        transaction; in-process subscribers hear of a row once it is committed), so a watcher never misses
+        a committed row. `created_at` is monotonic per database: a row is never stamped earlier than 1 µs
+        after the newest delivered row (a wall clock stepped back logs a warning), so newest-first order
+        and catch-up by "first page holding a known id" hold. Returns, per delivery, the row as stored
+        (with its final created_at), or None when it existed already (nothing is published then).
+        A failure raises and leaves every message leased, so its lease expiry retries the batch.
         """
-        return [await self.deliver_inbox(message_id, n) for message_id, n in deliveries]
+
+    @abc.abstractmethod
+    async def renew_leases(self, message_ids: Sequence[uuid.UUID], *, lease_seconds: float, now: datetime) -> int:
+        """Extend the lease of messages still leased (a send in flight) to `now + lease_seconds`; how many."""
 
     @abc.abstractmethod
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:

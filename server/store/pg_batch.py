@@ -1,9 +1,9 @@
 """Group commit for the PostgreSQL store: concurrent calls of one kind share a single statement.
 
-The notifier delivers a leased batch concurrently (one `deliver_inbox` and one `publish` per message).
-On PostgreSQL each of those is a round trip and, for NOTIFY, a commit that takes the global notify lock.
+Concurrent `publish` calls (outside deliveries, which NOTIFY in their own transaction) would each be a
+round trip and a commit that takes the global notify lock.
 Calls made while a statement is in flight (or in the same event-loop tick) are collected and sent
-together as the next statement, so a burst of N deliveries costs a handful of statements, while a lone
+together as the next statement, so a burst of N publishes costs a handful of statements, while a lone
 call still goes out at once. Each caller gets its own result, as if it had run alone.
 """
 

@@ -157,6 +157,17 @@ class PgInboxPubsub(InboxPubsub):
         """
         await self._publisher.submit((channel_for(notification.user_id), encode_event(notification)))
 
+    async def notify_in(self, conn: psycopg.AsyncConnection[Any], notifications: list[InboxNotification]) -> None:
+        """Queue the NOTIFY of new rows on `conn`, inside the caller's transaction: sent at its commit.
+
+        This is how deliveries publish, so a row and its fan-out commit or fail together.
+        """
+        items = [(channel_for(n.user_id), encode_event(n)) for n in notifications]
+        await conn.execute(
+            "SELECT pg_notify(c, p) FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(c, p, n) ORDER BY n",
+            ([c for c, _ in items], [p for _, p in items]),
+        )
+
     async def _notify_one(self, item: tuple[str, str]) -> None:
         async with self._pool.connection() as conn:
             await conn.execute("SELECT pg_notify(%s, %s)", item)

@@ -14,6 +14,7 @@ import re
 import select
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -50,7 +51,8 @@ from server.store.base import (
     StoreError,
     UnknownTemplateError,
 )
-from server.store.pg_batch import GroupCommit
+from server.store.faults import INBOX_ROWS_WRITTEN, fault_point
+from server.store.inbox_clock import InboxClock
 from server.store.pg_pubsub import PgInboxPubsub
 
 log = logging.getLogger(__name__)
@@ -205,9 +207,7 @@ class PostgresStore(Store):
             name="inbox-store",
         )
         self.pubsub = PgInboxPubsub(dsn, self._pool, self.get_inbox_notification)
-        self._deliveries: GroupCommit[tuple[uuid.UUID, InboxNotification], bool] = GroupCommit(
-            self._deliver_many, self._deliver_one, name="pg-deliver-inbox"
-        )
+        self._clock = InboxClock()
 
     @staticmethod
     def _connect_kwargs(dsn: str) -> dict[str, Any]:
@@ -262,7 +262,6 @@ class PostgresStore(Store):
 
     async def close(self) -> None:
         """Finish deliveries in flight, stop the listener and close every pooled connection."""
-        await self._deliveries.drain()
         await self.pubsub.close()
         await self._pool.close()
 
@@ -511,6 +510,11 @@ class PostgresStore(Store):
             return
         async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             await cur.executemany(self._INSERT_INBOX, [self._inbox_params(n) for n in notifications])
+            # Deliveries after these rows sort above them (GREATEST ignores a NULL clock).
+            await cur.execute(
+                "UPDATE inbox_clock SET last_created_at = GREATEST(last_created_at, %s)",
+                (max(n.created_at for n in notifications),),
+            )
 
     # -- templates ---------------------------------------------------------------------------
     async def list_templates(self, kind: str | None = None) -> list[NotificationTemplate]:
@@ -714,32 +718,10 @@ class PostgresStore(Store):
                 break  # nothing more is due, or no slot went to an inhibited message
         return leased
 
-    async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
-        """Insert the inbox row and mark the message sent, atomically. False when the row already existed.
-
-        Concurrent calls (the notifier delivers a leased batch at once) share one statement.
-        """
-        return await self._deliveries.submit((message_id, notification))
-
     _MARK_SENT = (
         "UPDATE notification_messages SET status = 'sent', status_reason = '',"
         " attempt_count = attempt_count + 1, leased_until = NULL, next_retry_after = NULL, updated_at = now()"
     )
-
-    async def _deliver_one(self, item: tuple[uuid.UUID, InboxNotification]) -> bool:
-        # One statement: the insert and the status change commit together in one round trip.
-        message_id, notification = item
-        try:
-            row = await self._fetchone(
-                f"WITH inserted AS ({self._INSERT_INBOX} RETURNING 1),"
-                f" sent AS ({self._MARK_SENT} WHERE id = %s RETURNING 1)"
-                " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM sent)",
-                (*self._inbox_params(notification), message_id),
-            )
-        except psycopg.IntegrityError as exc:  # e.g. the user was deleted since the message was leased
-            raise StoreError(f"cannot deliver inbox notification {notification.id}: {exc}") from exc
-        # Marked sent either way: an existing row means an earlier attempt already delivered it.
-        return bool(row[0])
 
     _DELIVER_MANY = (
         "WITH rows AS ("
@@ -761,19 +743,51 @@ class PostgresStore(Store):
         ") SELECT id FROM inserted"
     )
 
-    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
-        """`deliver_inbox` for a batch in one statement: all rows and status changes commit, or none."""
+    async def deliver_inbox_many(
+        self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]
+    ) -> list[InboxNotification | None]:
+        """Deliver a batch in ONE transaction: stamp, insert, mark sent, NOTIFY, commit.
+
+        PostgreSQL sends a NOTIFY at commit, so the rows and their fan-out to every replica commit or fail
+        together: a replica killed before the commit leaves the messages leased (redelivered after the short
+        lease), never a committed row that no watcher heard of. The inbox_clock row lock orders deliveries
+        of all replicas, so created_at is monotonic per database.
+        """
         if not deliveries:
             return []
-        if len(deliveries) == 1:
-            return [await self._deliver_one(deliveries[0])]
         try:
-            return await self._deliver_many(list(deliveries))
-        except psycopg.IntegrityError as exc:
+            async with self._pool.connection() as conn, conn.transaction():
+                cur = await conn.execute("SELECT last_created_at FROM inbox_clock FOR UPDATE")
+                clock_row = await cur.fetchone()
+                last: datetime | None = None if clock_row is None or clock_row[0] is None else _utc(clock_row[0])
+                stamped: list[tuple[uuid.UUID, InboxNotification]] = []
+                planned = last
+                for message_id, n in deliveries:
+                    at = self._clock.stamp(planned, n.created_at)
+                    planned = at
+                    stamped.append((message_id, n if at == n.created_at else replace(n, created_at=at)))
+                cur = await conn.execute(self._DELIVER_MANY, (json.dumps(self._delivery_batch(stamped)),))
+                inserted = {r[0] for r in await cur.fetchall()}
+                results: list[InboxNotification | None] = []
+                for _, n in stamped:
+                    results.append(n if n.id in inserted else None)
+                    inserted.discard(n.id)  # a second delivery of one row in the same batch finds it existing
+                fresh = [n for n in results if n is not None]
+                if fresh:
+                    newest = max(n.created_at for n in fresh)
+                    if clock_row is None:
+                        await conn.execute("INSERT INTO inbox_clock (last_created_at) VALUES (%s)", (newest,))
+                    elif last is None or newest > last:
+                        await conn.execute("UPDATE inbox_clock SET last_created_at = %s", (newest,))
+                    await self.pubsub.notify_in(conn, fresh)
+                fault_point(INBOX_ROWS_WRITTEN)
+        except psycopg.IntegrityError as exc:  # e.g. the user was deleted since the message was leased
             raise StoreError(f"cannot deliver {len(deliveries)} inbox notifications: {exc}") from exc
+        return results
 
-    async def _deliver_many(self, items: list[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
-        batch = [
+    @staticmethod
+    def _delivery_batch(items: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[dict[str, Any]]:
+        return [
             {
                 "message_id": str(message_id),
                 "id": str(n.id),
@@ -789,12 +803,15 @@ class PostgresStore(Store):
             }
             for message_id, n in items
         ]
-        inserted = {r[0] for r in await self._fetchall(self._DELIVER_MANY, (json.dumps(batch),))}
-        results = []
-        for _, n in items:
-            results.append(n.id in inserted)
-            inserted.discard(n.id)  # a second delivery of one row in the same batch finds it existing
-        return results
+
+    async def renew_leases(self, message_ids: Sequence[uuid.UUID], *, lease_seconds: float, now: datetime) -> int:
+        """Extend the lease of messages still leased (a send in flight) to `now + lease_seconds`."""
+        if not message_ids:
+            return 0
+        return await self._rowcount(
+            "UPDATE notification_messages SET leased_until = %s WHERE id = ANY(%s::uuid[]) AND status = 'leased'",
+            (now + timedelta(seconds=lease_seconds), list(message_ids)),
+        )
 
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""

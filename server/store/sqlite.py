@@ -19,6 +19,7 @@ import asyncio
 import importlib.resources
 import json
 import logging
+import os
 import queue
 import shutil
 import sqlite3
@@ -27,12 +28,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from server.errors import go_escape
+from server.private_files import prepare_sqlite_file
 from server.records import (
     ApiToken,
     InboxFilter,
@@ -48,11 +50,13 @@ from server.records import (
 )
 from server.store.base import (
     PAGE_SIZE,
+    DatabaseReplacedError,
     DuplicateUserError,
     Store,
     StoreError,
     UnknownTemplateError,
 )
+from server.store.inbox_clock import InboxClock
 from server.store.local_pubsub import LocalPubsub
 from server.store.sqlite_wire import INBOX_WIRE_JSON, read_at_wire, wire_parts
 
@@ -334,8 +338,9 @@ def _settle(outcomes: list[_Outcome]) -> None:
 class _Writer:
     """The single writer thread and its connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, check_file: Callable[[], BaseException | None]) -> None:
         self.conn = conn
+        self.check_file = check_file  # before each commit: is the open file still the one at the path?
         self.queue: queue.SimpleQueue[_WriteJob | object] = queue.SimpleQueue()
         self.commit_count = 0  # transactions committed
         self.job_count = 0  # jobs run
@@ -401,6 +406,11 @@ class _Writer:
                 if savepoints:
                     conn.execute("RELEASE job")
                 outcomes.append((job, result, None))
+        # One stat per batch: never acknowledge a write that went into a file no longer at the path.
+        gone = self.check_file()
+        if gone is not None:
+            conn.execute("ROLLBACK")
+            return [(job, None, gone) for job, _, _ in outcomes], []
         try:
             conn.execute("COMMIT")
         except BaseException as exc:
@@ -438,6 +448,11 @@ class SqliteStore(Store):
         self._loop_conn: sqlite3.Connection | None = None  # for run_bounded_read, on the event loop thread
         self._local = threading.local()
         self._closed = False
+        self.created_new = False  # whether open() found no database at the path and made a new one
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file we opened
+        self._replaced: DatabaseReplacedError | None = None
+        self._clock = InboxClock()
+        self._last_created: datetime | None = None  # newest inbox row; only the writer thread touches it
 
     # -- instrumentation (benchmarks and tests) -----------------------------------------------------
     @property
@@ -451,11 +466,40 @@ class SqliteStore(Store):
         return self._writer.job_count if self._writer else 0
 
     # -- plumbing -------------------------------------------------------------------------------------
+    def _check_file(self) -> DatabaseReplacedError | None:
+        """On the writer thread, before a batch commits: the error to fail it with if the file changed."""
+        if self._replaced is not None:
+            return self._replaced
+        if self._identity is None or self._file is None:
+            return None
+        try:
+            now: tuple[int, int] | None = _file_identity(self._file)
+        except FileNotFoundError:
+            now = None
+        except OSError:
+            return None  # cannot tell (e.g. a permission change on the directory): keep going
+        if now == self._identity:
+            return None
+        what = "removed" if now is None else "replaced by another file"
+        log.error(
+            "the database file %s was %s while the server was running: refusing every write from now on"
+            " (nothing more is acknowledged); restore the file or restart the server",
+            self._file,
+            what,
+        )
+        self._replaced = DatabaseReplacedError(
+            f"The database file was {what} while the server was running; writes are refused until the"
+            " server is restarted."
+        )
+        return self._replaced
+
     async def run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(conn)` on the writer thread inside its own savepoint; returns once committed."""
         writer = self._writer
         if writer is None or self._closed:
             raise StoreError("the store is not open")
+        if self._replaced is not None:
+            raise self._replaced
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         writer.queue.put(_WriteJob(fn, future, loop))
@@ -545,20 +589,24 @@ class SqliteStore(Store):
         file = self._file
 
         def connect() -> sqlite3.Connection:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            # A private temp file for ":memory:" is new by design; only a real path is worth a warning.
+            self.created_new = prepare_sqlite_file(file) and self._tmpdir is None
             return self._connect(read_only=False)
 
         try:
             conn = await asyncio.to_thread(connect)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {file}: {exc}") from exc
         self._closed = False
-        self._writer = _Writer(conn)
+        self._identity = _file_identity(file)
+        self._replaced = None
+        self._writer = _Writer(conn, self._check_file)
         self._writer.thread.start()
         self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="inbox-sqlite-read")
         try:
             await self.run_write(_migrate)
             await self.run_write(_seed_templates)
+            await self.run_write(self._load_last_created)
         except BaseException:
             await self.close()
             raise
@@ -584,6 +632,13 @@ class SqliteStore(Store):
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+
+    def _load_last_created(self, conn: sqlite3.Connection) -> None:
+        # One index seek per user (the list index leads with user_id) instead of a scan of every row.
+        row = conn.execute(
+            "SELECT max((SELECT max(created_at) FROM inbox_notifications AS n WHERE n.user_id = u.id)) FROM users AS u"
+        ).fetchone()
+        self._last_created = _opt_dt(row[0])
 
     # -- users and tokens -----------------------------------------------------------------------------
     async def create_user(
@@ -798,8 +853,12 @@ class SqliteStore(Store):
         if not params:
             return
 
+        newest = max(n.created_at for n in notifications)
+
         def job(conn: sqlite3.Connection) -> None:
             conn.executemany(SQL_INSERT_INBOX, params)
+            if self._last_created is None or newest > self._last_created:
+                self._last_created = newest  # deliveries after these rows sort above them
 
         await self.run_write(job)
 
@@ -1001,30 +1060,55 @@ class SqliteStore(Store):
 
         return await self.run_write(job)
 
-    async def deliver_inbox(self, message_id: uuid.UUID, notification: InboxNotification) -> bool:
-        """Insert the inbox row and mark the message sent, atomically. False when the row already existed."""
-        row = _inbox_params(notification)
+    async def deliver_inbox_many(
+        self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]
+    ) -> list[InboxNotification | None]:
+        """Insert the rows and mark their messages sent in one write job (one transaction), then publish.
 
-        def job(conn: sqlite3.Connection) -> bool:
-            inserted = conn.execute(SQL_INSERT_INBOX, row).rowcount > 0
-            # Marked sent either way: an existing row means an earlier attempt already delivered it.
-            _mark_sent(conn, message_id)
-            return inserted
+        created_at is stamped on the writer thread, the only one that inserts, against the newest row so
+        far (see server/store/inbox_clock.py); subscribers are told only after the commit.
+        """
+        if not deliveries:
+            return []
+        rows = [(message_id, n, _inbox_params(n)) for message_id, n in deliveries]
 
-        return await self.run_write(job)
-
-    async def deliver_inbox_many(self, deliveries: Sequence[tuple[uuid.UUID, InboxNotification]]) -> list[bool]:
-        """Insert the inbox rows and mark their messages sent in one write job (one transaction)."""
-        rows = [(message_id, _inbox_params(n)) for message_id, n in deliveries]
-
-        def job(conn: sqlite3.Connection) -> list[bool]:
-            results = []
-            for message_id, row in rows:
-                results.append(conn.execute(SQL_INSERT_INBOX, row).rowcount > 0)
+        def job(conn: sqlite3.Connection) -> list[InboxNotification | None]:
+            results: list[InboxNotification | None] = []
+            last = self._last_created
+            for message_id, n, row in rows:
+                at = self._clock.stamp(last, n.created_at)
+                if at != n.created_at:
+                    n = replace(n, created_at=at)
+                    row = _inbox_params(n)
+                inserted = conn.execute(SQL_INSERT_INBOX, row).rowcount > 0
+                # Marked sent either way: an existing row means an earlier attempt already delivered it.
                 _mark_sent(conn, message_id)
+                if inserted:
+                    last = at
+                results.append(n if inserted else None)
+            self._last_created = last  # a rolled-back batch only leaves a gap: still monotonic
             return results
 
-        return await self.run_write(job) if rows else []
+        results = await self.run_write(job)
+        for n in results:
+            if n is not None:
+                await self.pubsub.publish(n)
+        return results
+
+    async def renew_leases(self, message_ids: Sequence[uuid.UUID], *, lease_seconds: float, now: datetime) -> int:
+        """Extend the lease of messages still leased to `now + lease_seconds`."""
+        if not message_ids:
+            return 0
+        until_us = to_us(now) + round(lease_seconds * 1_000_000)
+        params = [(until_us, m.bytes) for m in message_ids]
+
+        def job(conn: sqlite3.Connection) -> int:
+            cur = conn.executemany(
+                "UPDATE notification_messages SET leased_until = ? WHERE id = ? AND status = 'leased'", params
+            )
+            return cur.rowcount
+
+        return await self.run_write(job)
 
     async def mark_message_sent(self, message_id: uuid.UUID) -> None:
         """Mark an out-of-band (smtp/webhook) message delivered."""
@@ -1080,6 +1164,11 @@ class SqliteStore(Store):
             return conn.execute("DELETE FROM notification_messages WHERE created_at < ?", (to_us(older_than),)).rowcount
 
         return await self.run_write(job)
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
 
 
 # -- jobs shared by several methods -------------------------------------------------------------------
