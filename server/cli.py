@@ -21,6 +21,7 @@ from typing import Any
 
 from server.auth import generate_token
 from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
+from server.private_files import ensure_private_dir
 from server.realip import parse_origins, split_flag_values
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
@@ -523,7 +524,7 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 def _log_to_file(path: str, log_format: str) -> None:
     """Log to a size-rotated file (`server.log`, `.1` ... `.3`), created 0600: the embedded server's log."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(Path(path).parent)
     handler = _PrivateRotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter(log_format))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])

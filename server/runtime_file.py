@@ -15,11 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from server.private_files import ensure_private_dir
+
 
 def write_runtime_file(path: Path, info: dict[str, Any]) -> None:
     """Publish `info` (plus pid and started_at) at `path`, atomically, mode 0600."""
     data = {"pid": os.getpid(), "started_at": time.time(), **info}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".runtime-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

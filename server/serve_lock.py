@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.private_files import ensure_private_dir
+
 LOCK_SUFFIX = ".lock"
 
 
@@ -72,7 +74,7 @@ class ServeLock:
 def acquire(db: str) -> ServeLock:
     """Take the serve lock of a SQLite database, or raise DatabaseInUseError naming the holder."""
     path = lock_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)  # created before the store makes it: 0700 too
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
