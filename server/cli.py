@@ -15,8 +15,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
+from server import __version__
 from server.auth import generate_token
-from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
+from server.config import ServerConfig, default_db_path
+from server.logs import configure as configure_logging
+from server.options import ConfigError, add_serve_options
+from server.options import resolve as resolve_options
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
@@ -40,35 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inbox-server", description="A Coder-compatible notifications server (REST API and watch)."
     )
+    parser.add_argument("--version", action="version", version=f"inbox-server {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve the notifications API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=3000, help="0 picks a free port")
-    _db_arg(serve)
-    serve.add_argument("--access-url", default="", help="external URL used in links (default http://HOST:PORT)")
-    serve.add_argument("--notifications-method", choices=["smtp", "webhook"], default="smtp")
-    serve.add_argument("--webhook-url", default="")
-    serve.add_argument("--smtp-host", default="")
-    serve.add_argument("--smtp-port", type=int, default=25)
-    serve.add_argument("--smtp-from", default="")
-    serve.add_argument("--smtp-username", default="")
-    serve.add_argument("--smtp-password", default="")
-    serve.add_argument("--smtp-starttls", action="store_true", help="upgrade with STARTTLS")
-    serve.add_argument("--smtp-tls", action="store_true", help="implicit TLS from the first byte")
-    serve.add_argument("--smtp-insecure-skip-verify", action="store_true")
-    serve.add_argument("--api-rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests per minute")
-    serve.add_argument("--dangerous-disable-rate-limits", action="store_true")
-    serve.add_argument("--watch-ping-interval", type=float, default=15.0)
-    serve.add_argument("--watch-send-timeout", type=float, default=5.0)
-    serve.add_argument(
-        "--watch-queue-size", type=int, default=256, help="frames a watcher may fall behind before it is closed"
+    serve = sub.add_parser(
+        "serve",
+        help="serve the notifications API",
+        usage="%(prog)s [flags]",
+        description="Serve the notifications API. Options take Coder's flags and CODER_* variables; "
+        "a flag beats its variable, which beats the default.",
     )
-    serve.add_argument("--retry-interval", type=float, default=1.0, help="first retry delay (seconds)")
-    serve.add_argument("--max-send-attempts", type=int, default=5)
-    serve.add_argument("--fetch-interval", type=float, default=1.0, help="safety-net sweep (seconds)")
-    serve.add_argument("--demo", action="store_true", help="seed demo notifications and keep sending new ones")
-    serve.add_argument("--log-level", default="warning")
+    add_serve_options(serve)
 
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user and print a session token for it")
@@ -103,37 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve_config(args: argparse.Namespace) -> ServerConfig:
-    return ServerConfig(
-        host=args.host,
-        port=args.port,
-        db=args.db or default_db_path(),
-        access_url=args.access_url,
-        notifications_method=args.notifications_method,
-        smtp=SmtpConfig(
-            host=args.smtp_host,
-            port=args.smtp_port,
-            sender=args.smtp_from,
-            username=args.smtp_username,
-            password=args.smtp_password,
-            starttls=args.smtp_starttls,
-            tls=args.smtp_tls,
-            insecure_skip_verify=args.smtp_insecure_skip_verify,
-        ),
-        webhook=WebhookConfig(url=args.webhook_url),
-        api_rate_limit=args.api_rate_limit,
-        disable_rate_limits=args.dangerous_disable_rate_limits,
-        max_send_attempts=args.max_send_attempts,
-        retry_interval=args.retry_interval,
-        fetch_interval=args.fetch_interval,
-        watch_ping_interval=args.watch_ping_interval,
-        watch_send_timeout=args.watch_send_timeout,
-        watch_queue_size=args.watch_queue_size,
-        demo=args.demo,
-        log_level=args.log_level,
-    )
-
-
 async def serve(config: ServerConfig) -> None:
     """Bind, start uvicorn with our websocket protocol, print `listening on ...` once ready."""
     import uvicorn
@@ -142,7 +97,9 @@ async def serve(config: ServerConfig) -> None:
     # default 5 ms GIL switch interval makes the loop wait behind them (a convoy). 1 ms keeps p99 low.
     sys.setswitchinterval(0.001)
 
+    from server.access_log import AccessLog
     from server.app import InboxServer
+    from server.lifecycle import GracefulServer, log_configuration
     from server.ws_protocol import WatchWebSocketProtocol
 
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
@@ -157,23 +114,27 @@ async def serve(config: ServerConfig) -> None:
     display_host = f"[{host}]" if ":" in host else host
     if not config.access_url:
         config.access_url = f"http://{display_host}:{port}"
+    config.port = port
+    log_configuration(config)
     app = InboxServer(config)
     if config.demo:
         from server.demo import start_demo
 
         app.on_ready.append(start_demo)
+    asgi_app: Any = AccessLog(app) if logging.getLogger().isEnabledFor(logging.DEBUG) else app
     uv_config = uvicorn.Config(
-        app,
+        asgi_app,
         lifespan="on",
         http="httptools" if _has("httptools") else "h11",
         loop="none",
         ws=WatchWebSocketProtocol,
         ws_ping_interval=None,
-        log_level=config.log_level,
+        log_level=None,  # server/logs.py sets the levels
+        log_config=None,  # our handlers (server/logs.py) take uvicorn's records too
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=max(1, round(config.shutdown_timeout)),
     )
-    uv_server = uvicorn.Server(uv_config)
+    uv_server = GracefulServer(uv_config)
     task = asyncio.create_task(uv_server.serve(sockets=[sock]))
     while not uv_server.started:
         if task.done():
@@ -324,8 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            config = _serve_config(args)
-            logging.getLogger().setLevel(config.log_level.upper())
+            try:
+                config = resolve_options(args)
+                configure_logging(config)
+            except ConfigError as exc:
+                print(f"inbox-server: {exc}", file=sys.stderr)
+                return 2
             _run(serve(config))
             return 0
         handlers: dict[tuple[str, str], Callable[[Store, argparse.Namespace], Awaitable[int]]] = {
