@@ -58,6 +58,13 @@ def server_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "server.cli", *args]
 
 
+def server_environment() -> dict[str, str]:
+    """The embedded server's environment: ours less `CODER_*`, which `inbox-server serve` reads as
+    `coder server` does; set for a real deployment (access URL, database, mail), they must not reach the
+    private local server."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("CODER_")}
+
+
 def local_username() -> str:
     """A Coder-valid username for the local owner (letters, digits, single hyphens, at most 32)."""
     try:
@@ -295,7 +302,11 @@ def start_server(
     with open_private(log_path, "wb") as log:
         try:
             process = subprocess.Popen(
-                server_command(*args), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                server_command(*args),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=server_environment(),
             )
         except OSError as exc:
             raise EmbeddedError(f"cannot start the embedded server: {exc}") from exc

@@ -44,6 +44,7 @@ from inbox_tui.embedded import (
     ensure_local_owner,
     pid_alive,
     server_command,
+    server_environment,
 )
 from inbox_tui.private_files import ensure_private_dir
 
@@ -266,7 +267,7 @@ def _spawn(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
         str(paths.runtime),
         "--idle-timeout",
         str(idle),
-        "--log-file",
+        "--log-human",
         str(paths.log),
         "--log-level",
         "info",
@@ -278,6 +279,7 @@ def _spawn(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             server_command(*args),
+            env=server_environment(),  # a Coder admin's CODER_* settings must not configure it
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=fd,

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from server.access_log import USER_ID_KEY
 from server.api import inbox, local_status, notifications, preferences, settings, templates, users
 from server.api.common import Handler, database_replaced
 from server.auth import authenticate
@@ -232,6 +233,7 @@ class InboxServer:
         except ApiError:
             self._rate_limit(ctx, request, None, template)
             raise
+        request.scope[USER_ID_KEY] = str(user.id)  # for the debug request log line
         headers = self._rate_limit(ctx, request, user, template)
         response = await handler(ctx, request, user)
         response.headers.extend(headers)

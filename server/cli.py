@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from server import __version__
 from server.auth import generate_token
-from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
-from server.private_files import ensure_private_dir
-from server.realip import parse_origins, split_flag_values
+from server.config import ServerConfig, default_db_path
+from server.logs import configure as configure_logging
+from server.options import ConfigError, add_serve_options
+from server.options import resolve as resolve_options
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
@@ -53,60 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inbox-server", description="A Coder-compatible notifications server (REST API and watch)."
     )
+    parser.add_argument("--version", action="version", version=f"inbox-server {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve the notifications API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=3000, help="0 picks a free port")
-    _db_arg(serve)
-    serve.add_argument("--access-url", default="", help="external URL used in links (default http://HOST:PORT)")
-    serve.add_argument("--notifications-method", choices=["smtp", "webhook"], default="smtp")
-    serve.add_argument("--webhook-url", default="")
-    serve.add_argument("--smtp-host", default="")
-    serve.add_argument("--smtp-port", type=int, default=25)
-    serve.add_argument("--smtp-from", default="")
-    serve.add_argument("--smtp-username", default="")
-    serve.add_argument("--smtp-password", default="")
-    serve.add_argument("--smtp-starttls", action="store_true", help="upgrade with STARTTLS")
-    serve.add_argument("--smtp-tls", action="store_true", help="implicit TLS from the first byte")
-    serve.add_argument("--smtp-insecure-skip-verify", action="store_true")
-    serve.add_argument("--api-rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests per minute")
-    serve.add_argument("--dangerous-disable-rate-limits", action="store_true")
-    serve.add_argument("--watch-ping-interval", type=float, default=15.0)
-    serve.add_argument("--watch-send-timeout", type=float, default=5.0)
-    serve.add_argument(
-        "--watch-queue-size", type=int, default=256, help="frames a watcher may fall behind before it is closed"
+    serve = sub.add_parser(
+        "serve",
+        help="serve the notifications API",
+        usage="%(prog)s [flags]",
+        description="Serve the notifications API. Options take Coder's flags and CODER_* variables; "
+        "a flag beats its variable, which beats the default.",
     )
-    serve.add_argument("--retry-interval", type=float, default=1.0, help="first retry delay (seconds)")
-    serve.add_argument("--max-send-attempts", type=int, default=5)
-    serve.add_argument("--fetch-interval", type=float, default=1.0, help="safety-net sweep (seconds)")
-    serve.add_argument("--demo", action="store_true", help="seed demo notifications and keep sending new ones")
-    serve.add_argument("--log-level", default="warning")
-    local = serve.add_argument_group("local server (inbox-tui's embedded default)")
-    local.add_argument("--unix-socket", default="", metavar="PATH", help="listen on a Unix socket instead of TCP")
-    local.add_argument("--runtime-file", default="", metavar="PATH", help="publish address and PID here once up")
-    local.add_argument(
-        "--idle-timeout", type=float, default=0.0, metavar="SECONDS", help="exit after this long with no client"
-    )
-    local.add_argument("--log-file", default="", metavar="PATH", help="log here, rotated by size (5 MiB x 3)")
-    serve.add_argument(
-        "--proxy-trusted-headers",
-        action="append",
-        default=[],
-        metavar="HEADER",
-        help="headers to take the client address from, e.g. X-Forwarded-For (repeat or comma-separate)",
-    )
-    serve.add_argument(
-        "--proxy-trusted-origins",
-        action="append",
-        default=[],
-        metavar="CIDR",
-        help="proxies whose --proxy-trusted-headers are believed (repeat or comma-separate)",
-    )
-    serve.add_argument("--read-header-timeout", type=float, default=10.0, help="seconds for a request head to arrive")
-    serve.add_argument(
-        "--max-watchers-per-user", type=int, default=64, help="open watch sockets per user; 0 = unlimited"
-    )
+    add_serve_options(serve)
 
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user and print a session token for it")
@@ -139,54 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--access-url", default="", help="base of action links (default: the server's)")
     _db_arg(notify)
     return parser
-
-
-def _serve_config(args: argparse.Namespace) -> ServerConfig:
-    return ServerConfig(
-        host=args.host,
-        port=args.port,
-        db=args.db or default_db_path(),
-        access_url=args.access_url,
-        notifications_method=args.notifications_method,
-        smtp=SmtpConfig(
-            host=args.smtp_host,
-            port=args.smtp_port,
-            sender=args.smtp_from,
-            username=args.smtp_username,
-            password=args.smtp_password,
-            starttls=args.smtp_starttls,
-            tls=args.smtp_tls,
-            insecure_skip_verify=args.smtp_insecure_skip_verify,
-        ),
-        webhook=WebhookConfig(url=args.webhook_url),
-        api_rate_limit=args.api_rate_limit,
-        disable_rate_limits=args.dangerous_disable_rate_limits,
-        max_send_attempts=args.max_send_attempts,
-        retry_interval=args.retry_interval,
-        fetch_interval=args.fetch_interval,
-        watch_ping_interval=args.watch_ping_interval,
-        watch_send_timeout=args.watch_send_timeout,
-        watch_queue_size=args.watch_queue_size,
-        demo=args.demo,
-        log_level=args.log_level,
-        unix_socket=args.unix_socket,
-        runtime_file=args.runtime_file,
-        idle_timeout=args.idle_timeout,
-        log_file=args.log_file,
-        proxy_trusted_headers=split_flag_values(args.proxy_trusted_headers),
-        proxy_trusted_origins=_origins(args.proxy_trusted_origins),
-        read_header_timeout=args.read_header_timeout,
-        max_watchers_per_user=args.max_watchers_per_user,
-    )
-
-
-def _origins(values: list[str]) -> list[str]:
-    origins = split_flag_values(values)
-    try:
-        parse_origins(origins)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    return origins
 
 
 async def serve(config: ServerConfig) -> None:
@@ -246,13 +157,16 @@ def _bind(config: ServerConfig) -> tuple[socket.socket, str]:
     display_host = f"[{host}]" if ":" in host else host
     if not config.access_url:
         config.access_url = f"http://{display_host}:{port}"
+    config.port = port
     return sock, f"http://{display_host}:{port}"
 
 
 async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
+    from server.access_log import AccessLog
     from server.app import InboxServer
     from server.fdlimit import raise_open_files_limit
     from server.http_protocol import MAX_HEAD_BYTES, head_limited_protocol
+    from server.lifecycle import GracefulServer, log_configuration
     from server.runtime_file import remove_runtime_file, write_runtime_file
     from server.ws_protocol import WatchWebSocketProtocol
 
@@ -260,13 +174,15 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
     sock, address = _bind(config)
     sock.listen(2048)
     sock.setblocking(False)
+    log_configuration(config)
     app = InboxServer(config)
     if config.demo:
         from server.demo import start_demo
 
         app.on_ready.append(start_demo)
+    asgi_app: Any = AccessLog(app) if logging.getLogger().isEnabledFor(logging.DEBUG) else app
     uv_config = uvicorn.Config(
-        app,
+        asgi_app,
         lifespan="on",
         http=head_limited_protocol(config.read_header_timeout) if _has("httptools") else "h11",
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
@@ -275,11 +191,12 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
         ws_ping_interval=None,
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; server.realip decides instead.
         proxy_headers=False,
-        log_level=config.log_level,
+        log_level=None,  # server/logs.py sets the levels
+        log_config=None,  # our handlers (server/logs.py) take uvicorn's records too
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=max(1, round(config.shutdown_timeout)),
     )
-    uv_server = uvicorn.Server(uv_config)
+    uv_server = GracefulServer(uv_config)
     task = asyncio.create_task(uv_server.serve(sockets=[sock]))
     runtime_file = Path(config.runtime_file) if config.runtime_file else None
 
@@ -309,7 +226,7 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
                         "url": config.access_url,
                         "socket": config.unix_socket,
                         "db": config.db,
-                        "log": config.log_file,
+                        "log": config.log_human,
                         "idle_timeout": config.idle_timeout,
                     },
                 )
@@ -476,15 +393,15 @@ async def _notify(store: Store, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inbox-server`."""
     args = build_parser().parse_args(argv)
-    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    if args.command == "serve" and args.log_file:
-        _log_to_file(args.log_file, log_format)
-    else:
-        logging.basicConfig(level=logging.WARNING, format=log_format)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            config = _serve_config(args)
-            logging.getLogger().setLevel(config.log_level.upper())
+            try:
+                config = resolve_options(args)
+                configure_logging(config)
+            except ConfigError as exc:
+                print(f"inbox-server: {exc}", file=sys.stderr)
+                return 2
             _run(serve(config))
             return 0
         handlers: dict[tuple[str, str], Callable[[Store, argparse.Namespace], Awaitable[int]]] = {
@@ -505,29 +422,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-LOG_FILE_BYTES = 5 * 1024 * 1024
-LOG_FILE_BACKUPS = 3
-
-
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose files (the first and every rotated one) are created 0600."""
-
-    def _open(self) -> Any:
-        old_umask = os.umask(0o077)
-        try:
-            return super()._open()
-        finally:
-            os.umask(old_umask)
-
-
-def _log_to_file(path: str, log_format: str) -> None:
-    """Log to a size-rotated file (`server.log`, `.1` ... `.3`), created 0600: the embedded server's log."""
-    ensure_private_dir(Path(path).parent)
-    handler = _PrivateRotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(log_format))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:

@@ -33,12 +33,18 @@ class SmtpConfig:
     port: int = 25
     sender: str = ""  # --smtp-from
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     starttls: bool = False  # upgrade a plain connection with STARTTLS
     tls: bool = False  # implicit TLS from the first byte (port 465 style)
     insecure_skip_verify: bool = False
     hello: str = "localhost"
-    timeout: float = 10.0
+    timeout: float = 60.0  # --notifications-dispatch-timeout (Coder's 1m)
+    identity: str = ""  # PLAIN authorization identity
+    password_file: str = ""  # where `password` was read from, if anywhere
+    tls_server_name: str = ""  # name to verify the certificate against (default: the host)
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
 
     @property
     def configured(self) -> bool:
@@ -51,7 +57,7 @@ class WebhookConfig:
     """Webhook delivery (CODER_NOTIFICATIONS_WEBHOOK_ENDPOINT)."""
 
     url: str = ""
-    timeout: float = 10.0
+    timeout: float = 60.0  # --notifications-dispatch-timeout (Coder's 1m)
 
     @property
     def configured(self) -> bool:
@@ -75,24 +81,29 @@ class ServerConfig:
     disable_rate_limits: bool = False
     max_send_attempts: int = 5
     retry_interval: float = 1.0  # first retry delay in seconds; doubles each attempt
-    fetch_interval: float = 15.0  # safety-net sweep; dispatch is normally woken at once
+    fetch_interval: float = 1.0  # safety-net sweep; dispatch is normally woken at once (Coder: 15s)
     lease_seconds: float = 120.0
+    lease_count: int = 500  # messages leased per round (Coder: 20; ours drains full rounds at once)
     watch_ping_interval: float = 15.0
     watch_send_timeout: float = 5.0
     watch_queue_size: int = 256
     demo: bool = False  # seed realistic notifications and keep producing new ones
     log_level: str = "info"
     # The embedded local server (inbox-tui's default): a Unix socket instead of host:port, a runtime file
-    # that clients read, an idle stop, and a size-rotated log file.
+    # that clients read, and an idle stop (its log is --log-human PATH, rotated by size).
     unix_socket: str = ""
     runtime_file: str = ""
     idle_timeout: float = 0.0  # seconds with no request and no watcher before exiting; 0 = never
-    log_file: str = ""
     # Forwarding headers (e.g. X-Forwarded-For) trusted only from these CIDRs; both empty = trust none.
     proxy_trusted_headers: list[str] = field(default_factory=list)
     proxy_trusted_origins: list[str] = field(default_factory=list)
     read_header_timeout: float = 10.0  # seconds for a request's head to arrive, else the connection closes
     max_watchers_per_user: int = 64  # open watch sockets per user (per server process); <= 0 = unlimited
+    log_human: str = "/dev/stderr"  # human-readable log lines go here ("" or /dev/null: none)
+    log_json: str = ""  # one JSON object per event goes here, if set
+    shutdown_timeout: float = 10.0  # how long in-flight requests may run on after SIGTERM
+    prometheus_enable: bool = False
+    prometheus_address: str = "127.0.0.1:2112"
 
     @property
     def rate_limited(self) -> bool:

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from urllib.parse import urlsplit
 
+from server.access_log import USER_ID_KEY
 from server.auth import authenticate, token_from_request
 from server.context import AppContext
 from server.errorlog import error_log
@@ -90,6 +91,7 @@ async def handle_watch(ctx: AppContext, scope: Scope, receive: Receive, send: Se
         return
     try:
         user = await authenticate(ctx.store, headers, query_string)
+        scope[USER_ID_KEY] = str(user.id)  # for the debug request log line
         query = parse_inbox_query(query_string, allow=WATCH_PARAMS)
     except ApiError as exc:
         await _reject(scope, send, exc.status, exc.body(), headers=exc.headers)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from server.api.settings import SETTINGS_KEY
 from server.config import ServerConfig
+from server.logs import fields
 from server.notify.enqueue import template_context
 from server.notify.gotemplate import TemplateRenderError, TemplateSyntaxError, render
 from server.notify.methods.base import DispatchError, DispatchMethod, RenderedMessage
@@ -31,7 +32,6 @@ from server.store.faults import MESSAGES_LEASED, fault_point
 
 log = logging.getLogger(__name__)
 
-LEASE_BATCH = 500
 # Leases are short, so a crashed replica's messages are picked up by another within seconds (Coder's 2 min
 # lease kept messages waiting that long); a send that takes longer keeps its lease renewed while in flight.
 SHORT_LEASE_SECONDS = 5.0
@@ -128,13 +128,13 @@ class Dispatcher:
                 # Keep going while full batches come back, so a burst drains without waiting for a wake.
                 while not await self._paused():
                     leased = await self.store.lease_messages(
-                        limit=LEASE_BATCH, lease_seconds=self.lease_seconds, now=now_utc()
+                        limit=self.config.lease_count, lease_seconds=self.lease_seconds, now=now_utc()
                     )
                     if not leased:
                         break
                     fault_point(MESSAGES_LEASED)
                     await self._dispatch_batch(leased)
-                    if len(leased) < LEASE_BATCH:
+                    if len(leased) < self.config.lease_count:
                         break
             except asyncio.CancelledError:
                 raise
@@ -250,14 +250,21 @@ class Dispatcher:
             try:
                 await method.dispatch(rendered)
             except DispatchError as exc:
-                log.warning("message %s: %s dispatch failed: %s", message.id, message.method.value, exc)
+                log.warning(
+                    "message %s: %s dispatch failed: %s", message.id, message.method.value, exc,
+                    extra=_delivery_fields(message, error=str(exc)),
+                )  # fmt: skip
                 await self._failed(message, str(exc), temporary=exc.temporary)
                 return
             except Exception as exc:
-                log.exception("message %s: %s dispatch crashed", message.id, message.method.value)
+                log.exception(
+                    "message %s: %s dispatch crashed", message.id, message.method.value,
+                    extra=_delivery_fields(message, error=repr(exc)),
+                )  # fmt: skip
                 await self._failed(message, str(exc), temporary=True)
                 return
         await self.store.mark_message_sent(message.id)
+        log.debug("notification dispatched", extra=_delivery_fields(message))
 
     async def _failed(self, message: NotificationMessage, reason: str, *, temporary: bool) -> None:
         attempts = max(1, message.attempt_count)
@@ -267,3 +274,16 @@ class Dispatcher:
         delay = self.config.retry_interval * (2 ** (attempts - 1))
         await self.store.mark_message_failed(message.id, reason, retry_after=now_utc() + timedelta(seconds=delay))
         asyncio.get_running_loop().call_later(delay, self.wake)
+
+
+def _delivery_fields(message: NotificationMessage, error: str = "") -> dict[str, object]:
+    """The structured fields of one delivery event (never the rendered title or body)."""
+    values: dict[str, object] = {
+        "message_id": str(message.id),
+        "method": message.method.value,
+        "template_id": str(message.template_id),
+        "attempt": message.attempt_count + 1,  # the count grows when an attempt ends
+    }
+    if error:
+        values["error"] = error
+    return fields(**values)

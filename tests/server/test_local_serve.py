@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from server import serve_lock
-from server.cli import _PrivateRotatingFileHandler
+from server.logs import PrivateRotatingFileHandler
 from server.runtime_file import remove_runtime_file, write_runtime_file
 from tests.live_server import LiveServer
 
@@ -62,7 +62,7 @@ def test_the_log_rotates_by_size_and_every_file_is_private(tmp_path: Path) -> No
     path = tmp_path / "server.log"
     old_umask = os.umask(0)
     try:
-        handler = _PrivateRotatingFileHandler(path, maxBytes=200, backupCount=2, encoding="utf-8")
+        handler = PrivateRotatingFileHandler(path, maxBytes=200, backupCount=2, encoding="utf-8")
         logger = logging.getLogger("test.rotation")
         logger.propagate = False
         logger.addHandler(handler)

@@ -95,7 +95,7 @@ async def test_forwarded_for_is_trusted_only_from_a_trusted_origin(tmp_path: Pat
 def test_bad_trusted_origin_is_refused(tmp_path: Path) -> None:
     server = LiveServer(tmp_path)
     done = server.cli("serve", "--port", "0", "--proxy-trusted-origins", "not-a-cidr")
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "parse proxy origin 'not-a-cidr'" in done.stderr
 
 

@@ -29,7 +29,7 @@ BODY = "x" * 1_000  # ~1.3 KB frames: a stalled socket fills its buffers after a
 # about 4 KB per notification here until SQLite's page caches are full (~16 MB, measured); the watchers
 # must add nothing that scales with the burst (the stalled one is held to its bounded queue).
 RSS_GROWTH_LIMIT_MB = 24.0
-EVICTION_LINE = re.compile(r"^(\S+ \S+) WARNING server\.hub: watch: evicted watcher .* with 1013 \((.*)\)$")
+EVICTION_LINE = re.compile(r"^(\S+ \S+) \[warn\] server\.hub: watch: evicted watcher .* with 1013 \((.*)\)$")
 
 
 def rss_mb(pid: int) -> float:
@@ -46,7 +46,7 @@ def evictions(server: LiveServer) -> list[tuple[float, str]]:
     for line in server.log_path.read_text().splitlines():
         match = EVICTION_LINE.match(line)
         if match:
-            when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
             found.append((when, match.group(2)))
     return found
 

@@ -15,6 +15,7 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import Any
 
 from markdown_it import MarkdownIt
 
@@ -83,11 +84,33 @@ def _domain_of(address: str) -> str:
 
 
 def _tls_context(config: SmtpConfig) -> ssl.SSLContext:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=config.tls_ca_file or None)
+    if config.tls_cert_file:
+        context.load_cert_chain(config.tls_cert_file, config.tls_key_file or None)
     if config.insecure_skip_verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+class _NamedSMTP(smtplib.SMTP):
+    """smtplib verifies the certificate against the host it dialled; --email-tls-server-name overrides it."""
+
+    server_name = ""
+
+    def starttls(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if self.server_name:
+            self._host = self.server_name
+        return super().starttls(*args, **kwargs)
+
+
+class _NamedSMTPSSL(smtplib.SMTP_SSL):
+    server_name = ""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        self._host = self.server_name or host  # built without a host, so _host is still empty here
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]  # not in typeshed
+        return sock
 
 
 def _classify(exc: BaseException) -> DispatchError:
@@ -130,15 +153,12 @@ class SmtpMethod:
         try:
             client: smtplib.SMTP
             if cfg.tls:
-                client = smtplib.SMTP_SSL(
-                    cfg.host,
-                    cfg.port,
-                    local_hostname=cfg.hello,
-                    timeout=cfg.timeout,
-                    context=_tls_context(cfg),
-                )
+                client = _NamedSMTPSSL(local_hostname=cfg.hello, timeout=cfg.timeout, context=_tls_context(cfg))
+                client.server_name = cfg.tls_server_name
+                client.connect(cfg.host, cfg.port)
             else:
-                client = smtplib.SMTP(cfg.host, cfg.port, local_hostname=cfg.hello, timeout=cfg.timeout)
+                client = _NamedSMTP(cfg.host, cfg.port, local_hostname=cfg.hello, timeout=cfg.timeout)
+                client.server_name = cfg.tls_server_name
             with client:
                 client.ehlo_or_helo_if_needed()
                 encrypted = cfg.tls
@@ -153,7 +173,11 @@ class SmtpMethod:
                             "refusing to send credentials unencrypted (use STARTTLS or TLS)",
                             temporary=False,
                         )
-                    client.login(cfg.username, cfg.password)
+                    if cfg.identity:
+                        # PLAIN with an authorization identity (Go's smtp.PlainAuth), which login() cannot send.
+                        client.auth("PLAIN", lambda _=None: f"{cfg.identity}\0{cfg.username}\0{cfg.password}")
+                    else:
+                        client.login(cfg.username, cfg.password)
                 client.send_message(mail, from_addr=cfg.sender, to_addrs=[recipient])
         except DispatchError:
             raise
