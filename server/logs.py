@@ -15,12 +15,10 @@ import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from server.config import ServerConfig
 from server.options import ConfigError
-from server.private_files import ensure_private_dir
 
 FIELDS = "inbox_fields"
 _STD_STREAMS = {"/dev/stderr": "stderr", "/dev/stdout": "stdout"}
@@ -105,7 +103,6 @@ def _handler(path: str) -> logging.Handler:
         return logging.StreamHandler(stream)
     if not os.path.isfile(path) and os.path.exists(path):
         return logging.FileHandler(path, mode="a", encoding="utf-8")  # a FIFO or device: no rotation
-    ensure_private_dir(Path(path).parent)
     return PrivateRotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
 
 

@@ -59,5 +59,5 @@ async def test_writes_after_the_file_changed_get_503(tmp_path: Path, change: Cal
     finally:
         server.stop()
     log = server.log_path.read_text()
-    assert any("ERROR" in line and str(db) in line and word in line for line in log.splitlines()), log
+    assert any("[error]" in line and str(db) in line and word in line for line in log.splitlines()), log
     assert log.count("Traceback") == 0, log

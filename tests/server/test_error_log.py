@@ -73,6 +73,6 @@ async def test_a_burst_of_500s_logs_one_traceback(tmp_path: Path) -> None:
     finally:
         server.stop()
     text = server.log_path.read_text()
-    assert text.count(" ERROR ") == 1
+    assert text.count(" [error] ") == 1
     assert "Traceback (most recent call last)" in text
     assert "GET /api/v2/notifications/inbox: Failed to get filtered inbox notifications." in text

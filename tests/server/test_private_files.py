@@ -68,7 +68,7 @@ def test_serve_creates_a_private_database(tmp_path: Path, umask: int) -> None:
         assert mode(db.parent) == 0o700
         assert mode(db.parent.parent) == 0o700
     # A new database made by `serve` is said at warning level, with its path (issue 12 section 5).
-    warnings = [line for line in log.read_text().splitlines() if "WARNING" in line and str(db) in line]
+    warnings = [line for line in log.read_text().splitlines() if "[warn]" in line and str(db) in line]
     assert warnings, log.read_text()
 
 
