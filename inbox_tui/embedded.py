@@ -62,7 +62,7 @@ def local_username() -> str:
     except (KeyError, OSError):  # no passwd entry (containers)
         raw = ""
     name = re.sub(r"[^a-zA-Z0-9]+", "-", raw).strip("-").lower()[:32].strip("-")
-    return name or "me"
+    return name or "owner"  # "me" is no valid username (/users/me is the caller)
 
 
 def pid_alive(pid: int) -> bool:

@@ -122,6 +122,9 @@ async def authenticate(
         key_id, secret = split_token(token)
     except ValueError as exc:
         raise unauthorized(f"Invalid API key format: {exc}") from None
+    if not key_id.isascii() or not key_id.isalnum():
+        # No stored id has other characters (see generate_token); PostgreSQL would refuse a NUL.
+        raise unauthorized("API key is invalid.")
     cached = cache.get(key_id) if cache is not None else None
     if cached is not None:
         row, user = cached

@@ -20,6 +20,7 @@ from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookC
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
+from server.usernames import username_problem
 from server.uuids import UUIDParseError, parse_uuid
 
 
@@ -214,9 +215,10 @@ async def _find_user(store: Store, ref: str) -> User:
 
 
 async def _users_create(store: Store, args: argparse.Namespace) -> int:
-    username = args.username.strip()
-    if not username:
-        raise CliError("--username must not be empty")
+    username = args.username
+    problem = username_problem(username)
+    if problem:
+        raise CliError(f"invalid --username {username!r}: {problem}")
     try:
         user = await store.create_user(
             username=username,

@@ -258,11 +258,14 @@ def _list_sql(n_targets: int, n_templates: int, read_status: ReadStatus, cursor:
     where = ["user_id = ?"]
     if cursor:
         where.append("(created_at, id) < (?, ?)")
+    # Each filter is one bound JSON array, however many values it holds: one parameter per value made
+    # the statement grow with the URL (SQLite: "Expression tree is too large" at ~1,000 targets).
     if n_templates:
-        where.append(f"template_id IN ({', '.join('?' * n_templates)})")
+        where.append("template_id IN (SELECT uuid_blob(value) FROM json_each(?))")
     # Contains-all on a JSON array we wrote ourselves: each target is a quoted, fixed-length, lowercase
-    # string, so a substring match is exact; instr(NULL, x) is NULL, so NULL targets never match.
-    where.extend(["instr(targets, ?) > 0"] * n_targets)
+    # string, so a substring match is exact. NULL targets never match.
+    if n_targets:
+        where.append("targets IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(?) WHERE instr(targets, value) = 0)")
     if read_status is ReadStatus.UNREAD:
         where.append("read_at IS NULL")
     elif read_status is ReadStatus.READ:
@@ -271,6 +274,21 @@ def _list_sql(n_targets: int, n_templates: int, read_status: ReadStatus, cursor:
         f"SELECT {INBOX_COLS} FROM inbox_notifications WHERE {' AND '.join(where)}"
         " ORDER BY created_at DESC, id DESC LIMIT ?"
     )
+
+
+def _filter_params(flt: InboxFilter) -> list[str]:
+    """The bound values of _list_sql's filters: one JSON array per filter in use."""
+    params: list[str] = []
+    if flt.templates:
+        params.append(json.dumps([str(t) for t in flt.templates]))
+    if flt.targets:
+        params.append(json.dumps([f'"{t}"' for t in flt.targets]))
+    return params
+
+
+def _uuid_blob(text: str) -> bytes:
+    """SQL function uuid_blob(text): a canonical UUID string as the 16-byte blob ids are stored as."""
+    return bytes.fromhex(text.replace("-", ""))
 
 
 def _split_statements(script: str) -> list[str]:
@@ -520,6 +538,7 @@ class SqliteStore(Store):
             timeout=BUSY_TIMEOUT_MS / 1000,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.create_function("uuid_blob", 1, _uuid_blob, deterministic=True)
         conn.execute("PRAGMA cache_size = -16000")  # 16 MiB per connection
         if not read_only:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -708,8 +727,7 @@ class SqliteStore(Store):
         params: list[Any] = [user_id.bytes]
         if before is not None:
             params += [to_us(before.created_at), before.id.bytes]
-        params += [t.bytes for t in flt.templates]
-        params += [f'"{t}"' for t in flt.targets]
+        params += _filter_params(flt)
         params.append(limit if limit > 0 else PAGE_SIZE)  # Coder: COALESCE(NULLIF(limit, 0), 25)
 
         def job(conn: sqlite3.Connection) -> list[InboxNotification]:
@@ -732,8 +750,7 @@ class SqliteStore(Store):
         params: list[Any] = [user_id.bytes]
         if before is not None:
             params += [to_us(before.created_at), before.id.bytes]
-        params += [t.bytes for t in flt.templates]
-        params += [f'"{t}"' for t in flt.targets]
+        params += _filter_params(flt)
         params.append(limit if limit > 0 else PAGE_SIZE)
 
         def job(conn: sqlite3.Connection) -> tuple[bytes, int]:
