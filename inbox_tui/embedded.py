@@ -251,14 +251,17 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         token = _run_cli(
-            ["users", "create", "--username", name, "--role", "owner", "--db", str(db_path)],
+            # The local owner's token never expires (`--lifetime 0`): the client keeps it in a 0600 file.
+            ["users", "create", "--username", name, "--role", "owner", "--lifetime", "0", "--db", str(db_path)],
             "create the local user",
         )
     except EmbeddedError as exc:
         if "already exists" not in str(exc):
             raise
         # The database survived but the token file did not: issue a new token for the same user.
-        token = _run_cli(["tokens", "create", "--user", name, "--db", str(db_path)], "create a token")
+        token = _run_cli(
+            ["tokens", "create", "--user", name, "--lifetime", "0", "--db", str(db_path)], "create a token"
+        )
     token = token.splitlines()[-1].strip() if token else ""
     if not token:
         raise EmbeddedError("the server CLI printed no token")

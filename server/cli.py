@@ -13,13 +13,15 @@ import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
 from typing import Any
 
 from server.auth import generate_token
 from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
-from server.records import ROLE_MEMBER, ROLE_OWNER, User
+from server.records import ROLE_MEMBER, ROLE_OWNER, User, now_utc
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
+from server.token_admin import LIFETIME_HELP, parse_lifetime, token_table
 from server.usernames import username_problem
 from server.uuids import UUIDParseError, parse_uuid
 
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--role", choices=[ROLE_OWNER, ROLE_MEMBER], default=ROLE_MEMBER)
     create.add_argument("--system", action="store_true", help="a system user (cannot send custom notifications)")
+    create.add_argument("--lifetime", default="720h", help=f"of the printed token: {LIFETIME_HELP}")
     _db_arg(create)
     listing = users.add_parser("list", help="list users as JSON lines")
     _db_arg(listing)
@@ -88,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     tokens = sub.add_parser("tokens", help="manage session tokens").add_subparsers(dest="action", required=True)
     tcreate = tokens.add_parser("create", help="print a new session token for a user")
     tcreate.add_argument("--user", required=True, help="username or id")
+    tcreate.add_argument("--lifetime", default="720h", help=LIFETIME_HELP)
     _db_arg(tcreate)
+    tlist = tokens.add_parser("list", help="list a user's tokens: id, created, expires, last used")
+    tlist.add_argument("--user", required=True, help="username or id")
+    _db_arg(tlist)
     revoke = tokens.add_parser("revoke", help="revoke a token (its id or the whole token)")
     revoke.add_argument("token")
     _db_arg(revoke)
@@ -219,6 +226,7 @@ async def _users_create(store: Store, args: argparse.Namespace) -> int:
     problem = username_problem(username)
     if problem:
         raise CliError(f"invalid --username {username!r}: {problem}")
+    lifetime = _lifetime(args)
     try:
         user = await store.create_user(
             username=username,
@@ -229,7 +237,7 @@ async def _users_create(store: Store, args: argparse.Namespace) -> int:
         )
     except DuplicateUserError:
         raise CliError(f"user {username!r} already exists") from None
-    token, row = generate_token(user.id)
+    token, row = generate_token(user.id, lifetime)
     await store.create_api_token(row)
     print(token)
     print(f"created {args.role} {username} ({user.id})", file=sys.stderr)
@@ -250,11 +258,25 @@ async def _users_delete(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _lifetime(args: argparse.Namespace) -> timedelta | None:
+    try:
+        return parse_lifetime(args.lifetime)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 async def _tokens_create(store: Store, args: argparse.Namespace) -> int:
+    lifetime = _lifetime(args)
     user = await _find_user(store, args.user)
-    token, row = generate_token(user.id)
+    token, row = generate_token(user.id, lifetime)
     await store.create_api_token(row)
     print(token)
+    return 0
+
+
+async def _tokens_list(store: Store, args: argparse.Namespace) -> int:
+    user = await _find_user(store, args.user)
+    print(token_table(await store.list_api_tokens(user.id), now_utc()))
     return 0
 
 
@@ -335,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("users", "list"): _users_list,
             ("users", "delete"): _users_delete,
             ("tokens", "create"): _tokens_create,
+            ("tokens", "list"): _tokens_list,
             ("tokens", "revoke"): _tokens_revoke,
             ("notify", ""): _notify,
         }

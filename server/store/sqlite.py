@@ -133,6 +133,20 @@ def _user(row: Sequence[Any]) -> User:
     )
 
 
+TOKEN_COLS: Final = "id, user_id, hashed_secret, created_at, expires_at, last_used"
+
+
+def _token(row: Sequence[Any]) -> ApiToken:
+    return ApiToken(
+        id=row[0],
+        user_id=_uuid(row[1]),
+        hashed_secret=bytes(row[2]),
+        created_at=from_us(row[3]),
+        expires_at=_opt_dt(row[4]),
+        last_used=_opt_dt(row[5]),
+    )
+
+
 def _inbox(row: Sequence[Any]) -> InboxNotification:
     return InboxNotification(
         id=_uuid(row[0]),
@@ -684,8 +698,16 @@ class SqliteStore(Store):
         def job(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    "INSERT INTO api_keys (id, user_id, hashed_secret, created_at) VALUES (?, ?, ?, ?)",
-                    (token.id, token.user_id.bytes, token.hashed_secret, to_us(token.created_at)),
+                    "INSERT INTO api_keys (id, user_id, hashed_secret, created_at, expires_at, last_used)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        token.id,
+                        token.user_id.bytes,
+                        token.hashed_secret,
+                        to_us(token.created_at),
+                        _opt_us(token.expires_at),
+                        _opt_us(token.last_used),
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"cannot store token {token.id}: {exc}") from exc
@@ -696,12 +718,8 @@ class SqliteStore(Store):
         """A token by id, or None."""
 
         def job(conn: sqlite3.Connection) -> ApiToken | None:
-            row = conn.execute(
-                "SELECT id, user_id, hashed_secret, created_at FROM api_keys WHERE id = ?", (token_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            return ApiToken(id=row[0], user_id=_uuid(row[1]), hashed_secret=bytes(row[2]), created_at=from_us(row[3]))
+            row = conn.execute(f"SELECT {TOKEN_COLS} FROM api_keys WHERE id = ?", (token_id,)).fetchone()
+            return None if row is None else _token(row)
 
         return self.run_bounded_read(job)
 
@@ -712,6 +730,25 @@ class SqliteStore(Store):
             return conn.execute("DELETE FROM api_keys WHERE id = ?", (token_id,)).rowcount > 0
 
         return await self.run_write(job)
+
+    async def list_api_tokens(self, user_id: uuid.UUID) -> list[ApiToken]:
+        """A user's tokens, oldest first."""
+
+        def job(conn: sqlite3.Connection) -> list[ApiToken]:
+            rows = conn.execute(
+                f"SELECT {TOKEN_COLS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id", (user_id.bytes,)
+            ).fetchall()
+            return [_token(r) for r in rows]
+
+        return await self.run_read(job)
+
+    async def touch_api_token(self, token_id: str, when: datetime) -> None:
+        """Record that a token was used at `when` (callers throttle this)."""
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE api_keys SET last_used = ? WHERE id = ?", (to_us(when), token_id))
+
+        await self.run_write(job)
 
     # -- inbox notifications --------------------------------------------------------------------------
     async def list_inbox(

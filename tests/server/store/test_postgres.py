@@ -49,7 +49,11 @@ async def test_replicas_migrate_once_when_starting_together(pg_dsn: str) -> None
     try:
         with psycopg.connect(pg_dsn) as conn:
             versions = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-            assert versions == [(1, "0001_initial.sql"), (2, "0002_due_messages_index.sql")]
+            assert versions == [
+                (1, "0001_initial.sql"),
+                (2, "0002_due_messages_index.sql"),
+                (3, "0003_token_expiry.sql"),
+            ]
             assert conn.execute("SELECT count(*) FROM notification_templates").fetchone() == (37,)
             indexes = {
                 r[0]
@@ -248,13 +252,14 @@ async def test_an_older_database_is_upgraded_on_open(pg_dsn: str) -> None:
     # Roll the database back to what release 0001 left behind.
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute("DROP INDEX notification_messages_due_idx")
+        conn.execute("ALTER TABLE api_keys DROP COLUMN expires_at, DROP COLUMN last_used")
         conn.execute("DELETE FROM schema_migrations WHERE version > 1")
     store = PostgresStore(pg_dsn)
     await store.open()
     try:
         assert await store.get_user(alice.id) == alice
         with psycopg.connect(pg_dsn) as conn:
-            assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+            assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (3,)
             assert conn.execute(
                 "SELECT count(*) FROM pg_indexes WHERE indexname = 'notification_messages_due_idx'"
             ).fetchone() == (1,)
