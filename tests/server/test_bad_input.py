@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.errors import encode_json
 from server.json_depth import MAX_JSON_DEPTH
 from tests.live_server import LiveServer
 from tests.server.helpers import client, seed_inbox, user_id
@@ -163,3 +164,19 @@ async def test_database_errors_never_reach_the_client(shared_server: LiveServer)
         text = response.text.lower()
         for word in ("sql", "psycopg", "select", "insert", "expression tree", "nul (0x00)"):
             assert word not in text, (word, response.text)
+
+
+async def test_lone_surrogates_elsewhere_never_break_the_error_body(shared_server: LiveServer) -> None:
+    """Errors about a lone surrogate are still valid UTF-8 JSON."""
+    async with client(shared_server) as c:
+        method = await c.put(f"/notifications/templates/{TEST_TEMPLATE}/method", content=b'{"method":"x\\ud800"}')
+        assert_coder_4xx(method, 400)
+        prefs = await c.put(
+            "/users/me/notifications/preferences", content=b'{"template_disabled_map":{"\\udfff":true}}'
+        )
+        assert_coder_4xx(prefs, 400)
+
+
+def test_error_bodies_encode_lone_surrogates_as_go_does() -> None:
+    assert encode_json({"message": "a\ud800b"}) == '{"message":"a\ufffdb"}'.encode()
+    assert encode_json({"message": "ok <&>"}) == b'{"message":"ok \\u003c\\u0026\\u003e"}'
