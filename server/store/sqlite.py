@@ -274,7 +274,10 @@ def _list_sql(n_targets: int, n_templates: int, read_status: ReadStatus, cursor:
         where.append("(created_at, id) < (?, ?)")
     # Each filter is one bound JSON array, however many values it holds: one parameter per value made
     # the statement grow with the URL (SQLite: "Expression tree is too large" at ~1,000 targets).
-    if n_templates:
+    # One template keeps the equality that walks inbox_notifications_template in page order.
+    if n_templates == 1:
+        where.append("template_id = ?")
+    elif n_templates:
         where.append("template_id IN (SELECT uuid_blob(value) FROM json_each(?))")
     # Contains-all on a JSON array we wrote ourselves: each target is a quoted, fixed-length, lowercase
     # string, so a substring match is exact. NULL targets never match.
@@ -290,10 +293,12 @@ def _list_sql(n_targets: int, n_templates: int, read_status: ReadStatus, cursor:
     )
 
 
-def _filter_params(flt: InboxFilter) -> list[str]:
-    """The bound values of _list_sql's filters: one JSON array per filter in use."""
-    params: list[str] = []
-    if flt.templates:
+def _filter_params(flt: InboxFilter) -> list[str | bytes]:
+    """The bound values of _list_sql's filters: one JSON array per filter in use (one template: its id)."""
+    params: list[str | bytes] = []
+    if len(flt.templates) == 1:
+        params.append(flt.templates[0].bytes)
+    elif flt.templates:
         params.append(json.dumps([str(t) for t in flt.templates]))
     if flt.targets:
         params.append(json.dumps([f'"{t}"' for t in flt.targets]))
