@@ -18,7 +18,6 @@ import json
 import os
 import signal
 import sys
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
@@ -29,6 +28,8 @@ from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxEvent, InboxNotification
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
 from inbox_tui.connection import Connection, ResolveError, resolve
+from inbox_tui.text import clean_line as text_clean_line
+from inbox_tui.text import terminal_safe
 
 PROG = "inbox-tui"
 EXIT_OK = 0
@@ -58,11 +59,12 @@ class CommandFailed(Exception):
 
 
 def _err(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # Messages quote server text (errors, ids, close reasons): nothing reaches the terminal unsanitised.
+    print(terminal_safe(message), file=sys.stderr, flush=True)
 
 
 def _out(line: str) -> None:
-    print(line, file=sys.stdout, flush=True)
+    print(terminal_safe(line), file=sys.stdout, flush=True)
 
 
 def _safe_streams() -> None:
@@ -75,15 +77,8 @@ def _safe_streams() -> None:
 
 
 def clean_line(text: str) -> str:
-    """One line of terminal text from untrusted API text: control characters gone, whitespace collapsed."""
-    out: list[str] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category == "Cc" or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
-            out.append(" " if char in "\t\n\r\v\f" else "")
-        else:
-            out.append(char)
-    return " ".join("".join(out).split())
+    """One line of terminal text from untrusted API text (inbox_tui.text, shared with the TUI)."""
+    return text_clean_line(text)
 
 
 def markdown_to_plain(text: str) -> str:
@@ -502,8 +497,8 @@ async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: C
         user = await client.me()
     except ApiError as exc:
         raise CommandFailed("unable to get the current user: " + str(exc)) from exc
-    roles = ", ".join(r for r in user.roles if r) or "member"
-    _out(f"{user.username} ({roles}) at {connection.address} [{connection.source_label}]")
+    roles = ", ".join(clean_line(r) for r in user.roles if r) or "member"
+    _out(f"{clean_line(user.username)} ({roles}) at {connection.address} [{connection.source_label}]")
     return EXIT_OK
 
 

@@ -72,7 +72,7 @@ def local_username() -> str:
     except (KeyError, OSError):  # no passwd entry (containers)
         raw = ""
     name = re.sub(r"[^a-zA-Z0-9]+", "-", raw).strip("-").lower()[:32].strip("-")
-    return name or "me"
+    return name or "owner"  # "me" is no valid username (/users/me is the caller)
 
 
 def pid_alive(pid: int) -> bool:
@@ -251,10 +251,16 @@ def _run_cli(args: list[str], what: str) -> str:
     return result.stdout.strip()
 
 
-def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = None) -> str:
-    """The local owner's token: read from `token_path`, else created (user and token) and saved 0600."""
+def ensure_local_owner(
+    db_path: Path, token_path: Path, username: str | None = None, *, reissue: bool = False
+) -> str:
+    """The local owner's token: read from `token_path`, else created (user and token) and saved 0600.
+
+    `reissue`: the saved token was refused (expired: tokens made before expiry existed got 30 days at the
+    upgrade; or revoked): issue a new, non-expiring one for the same local owner.
+    """
     token = read_text(token_path)
-    if token and db_path.exists():
+    if token and db_path.exists() and not reissue:
         return token
     if token and not db_path.exists():
         # A lost database must not be replaced silently by an empty one (every notification, user and
@@ -266,16 +272,28 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
     # No token yet: a first run. Create the local owner and its token.
     name = username or local_username()
     ensure_private_dir(db_path.parent)
+    if reissue:
+        token = _run_cli(
+            ["tokens", "create", "--user", name, "--lifetime", "0", "--db", str(db_path)], "create a token"
+        )
+        token = token.splitlines()[-1].strip() if token else ""
+        if not token:
+            raise EmbeddedError("the server CLI printed no token")
+        write_private(token_path, token + "\n")
+        return token
     try:
         token = _run_cli(
-            ["users", "create", "--username", name, "--role", "owner", "--db", str(db_path)],
+            # The local owner's token never expires (`--lifetime 0`): the client keeps it in a 0600 file.
+            ["users", "create", "--username", name, "--role", "owner", "--lifetime", "0", "--db", str(db_path)],
             "create the local user",
         )
     except EmbeddedError as exc:
         if "already exists" not in str(exc):
             raise
         # The database survived but the token file did not: issue a new token for the same user.
-        token = _run_cli(["tokens", "create", "--user", name, "--db", str(db_path)], "create a token")
+        token = _run_cli(
+            ["tokens", "create", "--user", name, "--lifetime", "0", "--db", str(db_path)], "create a token"
+        )
     token = token.splitlines()[-1].strip() if token else ""
     if not token:
         raise EmbeddedError("the server CLI printed no token")

@@ -214,6 +214,22 @@ def probe(socket_path: str, timeout: float = PROBE_TIMEOUT) -> bool:
     return head.startswith(b"HTTP/1.1 200")
 
 
+def token_refused(socket_path: str, token: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True if the server answers 401 to the token (expired or revoked); a failed probe is not a refusal."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(socket_path)
+            sock.sendall(
+                b"GET /api/v2/users/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                b"Coder-Session-Token: " + token.encode("ascii", "replace") + b"\r\n\r\n"
+            )
+            head = sock.recv(64)
+    except OSError:
+        return False
+    return head.startswith(b"HTTP/1.1 401")
+
+
 def _request(paths: LocalPaths, path: str, token: str, timeout: float = 2.0) -> Any:
     """GET a JSON document through the socket (for `server status`)."""
     import httpx
@@ -332,6 +348,10 @@ def ensure_running(
     while True:
         info = find_running(paths)
         if info is not None:
+            if token_refused(info.socket, token):
+                # The saved token expired (tokens from before expiry existed got 30 days at the upgrade)
+                # or was revoked: the local owner gets a new one that never expires.
+                token = ensure_local_owner(paths.db, paths.token, reissue=True)
             return LocalServer(socket=info.socket, token=token, pid=info.pid, paths=paths)
         if lock_is_free(paths):
             if not start:

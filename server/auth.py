@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import string
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl
 
@@ -20,7 +23,11 @@ COOKIE_NAME = "coder_session_token"
 HEADER_NAME = b"coder-session-token"
 KEY_ID_LENGTH = 10
 KEY_SECRET_LENGTH = 22
+DEFAULT_TOKEN_LIFETIME = timedelta(days=30)  # Coder's default for `coder tokens create`
+LAST_USED_INTERVAL = timedelta(minutes=1)  # last_used is written at most this often per token
 _ALPHABET = string.ascii_letters + string.digits
+
+log = logging.getLogger(__name__)
 
 
 def hash_secret(secret: str) -> bytes:
@@ -28,12 +35,26 @@ def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def generate_token(user_id: uuid.UUID) -> tuple[str, ApiToken]:
-    """A new token string and the row to store for it."""
+def generate_token(user_id: uuid.UUID, lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME) -> tuple[str, ApiToken]:
+    """A new token string and the row to store for it; a `lifetime` of None never expires."""
     key_id = "".join(secrets.choice(_ALPHABET) for _ in range(KEY_ID_LENGTH))
     secret = "".join(secrets.choice(_ALPHABET) for _ in range(KEY_SECRET_LENGTH))
-    row = ApiToken(id=key_id, user_id=user_id, hashed_secret=hash_secret(secret), created_at=now_utc())
+    now = now_utc()
+    row = ApiToken(
+        id=key_id,
+        user_id=user_id,
+        hashed_secret=hash_secret(secret),
+        created_at=now,
+        expires_at=None if lifetime is None else now + lifetime,
+    )
     return f"{key_id}-{secret}", row
+
+
+def go_time(value: datetime) -> str:
+    """Go's time.Time.String() of a UTC time: `2006-01-02 15:04:05.999999 +0000 UTC`."""
+    value = value.astimezone(UTC)
+    fraction = f".{value.microsecond:06d}".rstrip("0").rstrip(".")
+    return value.strftime("%Y-%m-%d %H:%M:%S") + fraction + " +0000 UTC"
 
 
 def split_token(token: str) -> tuple[str, str]:
@@ -122,20 +143,39 @@ async def authenticate(
         key_id, secret = split_token(token)
     except ValueError as exc:
         raise unauthorized(f"Invalid API key format: {exc}") from None
+    if not key_id.isascii() or not key_id.isalnum():
+        # No stored id has other characters (see generate_token); PostgreSQL would refuse a NUL.
+        raise unauthorized("API key is invalid.")
     cached = cache.get(key_id) if cache is not None else None
     if cached is not None:
-        row, user = cached
+        row, owner = cached
         if not hmac.compare_digest(row.hashed_secret, hash_secret(secret)):
             raise unauthorized("API key secret is invalid.")
-        return user
-    found = await store.get_api_token(key_id)
-    if found is None:
-        raise unauthorized("API key is invalid.")
-    if not hmac.compare_digest(found.hashed_secret, hash_secret(secret)):
-        raise unauthorized("API key secret is invalid.")
-    owner = await store.get_user(found.user_id)
-    if owner is None:
-        raise unauthorized("API key is invalid.")
-    if cache is not None:
-        cache.put(found, owner)
+    else:
+        found = await store.get_api_token(key_id)
+        if found is None:
+            raise unauthorized("API key is invalid.")
+        if not hmac.compare_digest(found.hashed_secret, hash_secret(secret)):
+            raise unauthorized("API key secret is invalid.")
+        user = await store.get_user(found.user_id)
+        if user is None:
+            raise unauthorized("API key is invalid.")
+        row, owner = found, user
+        if cache is not None:
+            cache.put(row, owner)
+    now = now_utc()
+    if row.expires_at is not None and row.expires_at < now:
+        raise unauthorized(f'API key expired at "{go_time(row.expires_at)}".')
+    if row.last_used is None or now - row.last_used >= LAST_USED_INTERVAL:
+        await _touch(store, row, now, owner, cache)
     return owner
+
+
+async def _touch(store: Store, row: ApiToken, now: datetime, owner: User, cache: SessionCache | None) -> None:
+    """Write last_used (at most once per LAST_USED_INTERVAL); a failure to record it never fails a request."""
+    try:
+        await store.touch_api_token(row.id, now)
+    except Exception:
+        log.warning("cannot record the last use of token %s", row.id, exc_info=True)
+    if cache is not None:
+        cache.put(replace(row, last_used=now), owner)

@@ -16,6 +16,7 @@ import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,11 @@ from server.config import ServerConfig, default_db_path
 from server.logs import configure as configure_logging
 from server.options import ConfigError, add_serve_options
 from server.options import resolve as resolve_options
-from server.records import ROLE_MEMBER, ROLE_OWNER, User
+from server.records import ROLE_MEMBER, ROLE_OWNER, User, now_utc
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
+from server.token_admin import LIFETIME_HELP, parse_lifetime, token_table
+from server.usernames import username_problem
 from server.uuids import UUIDParseError, parse_uuid
 
 
@@ -74,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--role", choices=[ROLE_OWNER, ROLE_MEMBER], default=ROLE_MEMBER)
     create.add_argument("--system", action="store_true", help="a system user (cannot send custom notifications)")
+    create.add_argument("--lifetime", default="720h", help=f"of the printed token: {LIFETIME_HELP}")
     _db_arg(create)
     listing = users.add_parser("list", help="list users as JSON lines")
     _db_arg(listing)
@@ -84,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     tokens = sub.add_parser("tokens", help="manage session tokens").add_subparsers(dest="action", required=True)
     tcreate = tokens.add_parser("create", help="print a new session token for a user")
     tcreate.add_argument("--user", required=True, help="username or id")
+    tcreate.add_argument("--lifetime", default="720h", help=LIFETIME_HELP)
     _db_arg(tcreate)
+    tlist = tokens.add_parser("list", help="list a user's tokens: id, created, expires, last used")
+    tlist.add_argument("--user", required=True, help="username or id")
+    _db_arg(tlist)
     revoke = tokens.add_parser("revoke", help="revoke a token (its id or the whole token)")
     revoke.add_argument("token")
     _db_arg(revoke)
@@ -286,9 +294,11 @@ async def _find_user(store: Store, ref: str) -> User:
 
 
 async def _users_create(store: Store, args: argparse.Namespace) -> int:
-    username = args.username.strip()
-    if not username:
-        raise CliError("--username must not be empty")
+    username = args.username
+    problem = username_problem(username)
+    if problem:
+        raise CliError(f"invalid --username {username!r}: {problem}")
+    lifetime = _lifetime(args)
     try:
         user = await store.create_user(
             username=username,
@@ -299,7 +309,7 @@ async def _users_create(store: Store, args: argparse.Namespace) -> int:
         )
     except DuplicateUserError:
         raise CliError(f"user {username!r} already exists") from None
-    token, row = generate_token(user.id)
+    token, row = generate_token(user.id, lifetime)
     await store.create_api_token(row)
     print(token)
     print(f"created {args.role} {username} ({user.id})", file=sys.stderr)
@@ -320,11 +330,25 @@ async def _users_delete(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _lifetime(args: argparse.Namespace) -> timedelta | None:
+    try:
+        return parse_lifetime(args.lifetime)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 async def _tokens_create(store: Store, args: argparse.Namespace) -> int:
+    lifetime = _lifetime(args)
     user = await _find_user(store, args.user)
-    token, row = generate_token(user.id)
+    token, row = generate_token(user.id, lifetime)
     await store.create_api_token(row)
     print(token)
+    return 0
+
+
+async def _tokens_list(store: Store, args: argparse.Namespace) -> int:
+    user = await _find_user(store, args.user)
+    print(token_table(await store.list_api_tokens(user.id), now_utc()))
     return 0
 
 
@@ -409,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("users", "list"): _users_list,
             ("users", "delete"): _users_delete,
             ("tokens", "create"): _tokens_create,
+            ("tokens", "list"): _tokens_list,
             ("tokens", "revoke"): _tokens_revoke,
             ("notify", ""): _notify,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ MSG_NOT_FOUND = "Resource not found or you do not have access to this resource"
 MSG_ROUTE_NOT_FOUND = "Route not found."
 MSG_BAD_JSON = "Request body must be valid JSON."
 MSG_TOO_LARGE = "Request body too large."
+MSG_INTERNAL = "An internal server error occurred."
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
@@ -31,7 +33,13 @@ def go_escape(encoded: bytes) -> bytes:
 
 def encode_json(value: Any) -> bytes:
     """Encode like Go's json.Encoder: compact UTF-8 with Go's HTML-safe escaping (orjson does the work)."""
-    return go_escape(orjson.dumps(value))
+    try:
+        return go_escape(orjson.dumps(value))
+    except orjson.JSONEncodeError:
+        # A lone surrogate (from a JSON body's \ud800) cannot be UTF-8: Go writes U+FFFD in its place.
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return go_escape(text.encode())
 
 
 class ApiError(Exception):
@@ -74,6 +82,15 @@ def unauthorized(detail: str) -> ApiError:
 def forbidden() -> ApiError:
     """403 from httpapi.Forbidden."""
     return ApiError(403, MSG_FORBIDDEN, DETAIL_FORBIDDEN)
+
+
+def internal_error(message: str) -> ApiError:
+    """500 for a failed step: Coder's message for the step, the generic detail.
+
+    Deviation: Coder puts the error text in `detail`; ours is logged instead, because database and
+    driver errors carry SQL and values that are no business of the client.
+    """
+    return ApiError(500, message, MSG_INTERNAL)
 
 
 def not_found() -> ApiError:

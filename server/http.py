@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.errors import MAX_BODY_BYTES, MSG_BAD_JSON, MSG_TOO_LARGE, ApiError, encode_json
+from server.json_depth import MAX_JSON_DEPTH, too_deep
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -87,6 +88,9 @@ class Request:
         raw = await self.body()
         if not raw.strip():
             raise ApiError(400, MSG_BAD_JSON, "EOF")
+        if too_deep(raw):
+            # Deviation: Go's decoder allows 10,000 levels; ours refuses more than 64 before decoding.
+            raise ApiError(400, "Invalid request body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

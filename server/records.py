@@ -92,6 +92,8 @@ class ApiToken:
     user_id: uuid.UUID
     hashed_secret: bytes
     created_at: datetime
+    expires_at: datetime | None = None  # None: never (an explicit `--lifetime 0`)
+    last_used: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+
 
 class UUIDParseError(ValueError):
     """A string is not a UUID; the message is Go's."""
@@ -24,16 +26,15 @@ def parse_uuid(raw: str) -> uuid.UUID:
             raise UUIDParseError(f"invalid urn prefix: {text[:9]!r}")
         text = text[9:]
     elif length == 32:
-        try:
-            int(text, 16)
-        except ValueError:
-            raise UUIDParseError("invalid UUID format") from None
+        # Exactly 32 hex digits: int(text, 16) would also take "0x", "_", "+" and surrounding spaces.
+        if not _HEX.issuperset(text):
+            raise UUIDParseError("invalid UUID format")
         return uuid.UUID(hex=text)
     else:
         raise UUIDParseError(f"invalid UUID length: {length}")
     if text[8] != "-" or text[13] != "-" or text[18] != "-" or text[23] != "-":
         raise UUIDParseError("invalid UUID format")
     digits = text.replace("-", "")
-    if len(digits) != 32 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+    if len(digits) != 32 or not _HEX.issuperset(digits):
         raise UUIDParseError("invalid UUID format")
     return uuid.UUID(hex=digits)

@@ -16,6 +16,14 @@ from typing import Any
 
 import httpx
 
+from inbox_tui.text import clean_line, terminal_safe
+
+
+def _indented(text: str) -> str:
+    """Multi-line server text under a tab-indented heading: safe, each further line indented too."""
+    return terminal_safe(text.strip("\n")).replace("\n", "\n\t")
+
+
 # 401 gets a hint, as codersdk does; ours names our own login command.
 LOGIN_HELPER = "Try logging in using 'inbox-tui login <url>'."
 
@@ -40,27 +48,30 @@ class ApiError(Exception):
         self.method = method
         self.url = url
         self.status = status
-        self.message = message
-        self.detail = detail
-        self.validations: list[tuple[str, str]] = list(validations or [])
+        # Server text is made terminal-safe here, once, for every reader (the CLI and the TUI's screens).
+        self.message = terminal_safe(message)
+        self.detail = terminal_safe(detail)
+        self.validations: list[tuple[str, str]] = [(terminal_safe(f), terminal_safe(d)) for f, d in validations or []]
         self.helper = helper
         self.invalid_body = invalid_body
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        # Every piece but the status may come from the server: each is made terminal-safe (one line each,
+        # so a hostile detail cannot forge further lines either); the text stays printable as it is.
         parts: list[str] = []
         if self.method and self.url:
-            parts.append(f"{self.method} {self.url}: ")
+            parts.append(f"{self.method} {clean_line(self.url)}: ")
         if self.invalid_body:
-            parts.append(f"invalid API response (status code {self.status}): {self.message}")
+            parts.append(f"invalid API response (status code {self.status}): {clean_line(self.message)}")
         else:
-            parts.append(f"unexpected status code {self.status}: {self.message}")
+            parts.append(f"unexpected status code {self.status}: {clean_line(self.message)}")
         if self.helper:
-            parts.append(f": {self.helper}")
+            parts.append(f": {clean_line(self.helper)}")
         if self.detail:
-            parts.append(f"\n\tError: {self.detail}")
+            parts.append(f"\n\tError: {_indented(self.detail)}")
         for name, detail in self.validations:
-            parts.append(f"\n\t{name}: {detail}")
+            parts.append(f"\n\t{clean_line(name)}: {_indented(detail)}")
         return "".join(parts)
 
     @property
@@ -174,7 +185,7 @@ class ConnectionFailed(ApiError):
         super().__init__(method=method, url=url, status=0, message=reason)
 
     def __str__(self) -> str:
-        return f"{self.method} {self.url}: {self.reason}"
+        return f"{self.method} {clean_line(self.url)}: {terminal_safe(self.reason)}"
 
     @classmethod
     def from_exception(cls, method: str, url: str, exc: BaseException) -> ConnectionFailed:

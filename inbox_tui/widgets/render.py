@@ -7,11 +7,12 @@ Everything the server sends is untrusted: it never goes through Textual markup, 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from functools import lru_cache
 
 from inbox_tui.api.models import ICON_ACCOUNT, ICON_OTHER, ICON_TEMPLATE, ICON_WORKSPACE
+from inbox_tui.text import clean_line as text_clean_line
+from inbox_tui.text import terminal_safe
 
 # Glyphs for Coder's icon constants (the web UI uses lucide Laptop, User, LayoutTemplate, Info).
 # All single-cell, text-presentation characters.
@@ -29,36 +30,15 @@ ICON_GLYPHS: dict[str, str] = {
 URL_ICON_GLYPH = "◎"
 UNKNOWN_ICON_GLYPH = "◇"
 
-_WHITESPACE = re.compile(r"\s+")
-# Format characters that reorder or hide text (bidi overrides and isolates, zero-width joiners stay).
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
-
-
-def _strip_controls(text: str, keep: str) -> str:
-    if text.isprintable() and not any(ord(c) in _BIDI for c in text):
-        return text
-    out = []
-    for char in text:
-        if char in keep:
-            out.append(char)
-        elif unicodedata.category(char) == "Cc" or ord(char) in _BIDI:
-            # Tabs and line breaks in a one-line title become spaces; other controls vanish.
-            if char in "\t\n\r\v\f":
-                out.append(" ")
-        else:
-            out.append(char)
-    return "".join(out)
-
 
 def clean_line(text: str) -> str:
-    """One line of display text: control characters removed, runs of whitespace collapsed."""
-    return _WHITESPACE.sub(" ", _strip_controls(text, keep="")).strip()
+    """One line of display text: escape sequences and control characters removed, whitespace collapsed."""
+    return text_clean_line(text)
 
 
 def clean_block(text: str) -> str:
-    """Multi-line display text (markdown bodies): control characters removed, line breaks kept."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _strip_controls(text, keep="\n\t")
+    """Multi-line display text (markdown bodies): escape sequences and controls removed, line breaks kept."""
+    return terminal_safe(text, multiline=True)
 
 
 # Markdown syntax a one-line preview does without. A full parser (markdown-it) is left to the preview

@@ -10,7 +10,7 @@ from typing import Any
 
 from server.context import AppContext
 from server.errorlog import error_log
-from server.errors import MSG_BAD_JSON, ApiError, not_found
+from server.errors import MSG_BAD_JSON, ApiError, internal_error, not_found
 from server.http import Request, Response
 from server.records import User
 from server.store.base import DatabaseReplacedError
@@ -42,7 +42,7 @@ def database_errors(message: str, passthrough: tuple[type[Exception], ...] = ())
         if isinstance(exc, passthrough):
             raise
         error_log.exception(log, exc, message)
-        raise ApiError(500, message, str(exc)) from exc
+        raise internal_error(message) from exc
 
 
 _GO_TYPES = {bool: "bool", str: "string"}
@@ -91,6 +91,9 @@ async def resolve_user_param(ctx: AppContext, caller: User, raw: str) -> User:
         raise ApiError(400, '"user" must be provided.')
     if raw == "me":
         return caller
+    if "\x00" in raw:
+        # Deviation: PostgreSQL cannot even compare a string holding NUL; no username can hold one.
+        raise ApiError(400, "Invalid user parameter.", "A username or user ID cannot contain a NUL character.")
     target: User | None
     try:
         target = await ctx.store.get_user(parse_uuid(raw))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from server.api.common import database_replaced, field_of
 from server.context import AppContext
-from server.errors import ApiError, forbidden
+from server.errors import ApiError, forbidden, internal_error
 from server.http import Request, Response, empty_response
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION, User, now_utc
 from server.store.base import DatabaseReplacedError
 
 # Go's strings.TrimSpace trims Unicode White_Space; Python's str.strip() also trims \x1c-\x1f.
 GO_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\x1c\x1d\x1e\x1f")
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE_BYTES = 120
 MAX_MESSAGE_BYTES = 2000
@@ -36,8 +39,20 @@ async def post_test_notification(ctx: AppContext, req: Request, user: User) -> R
     except DatabaseReplacedError as exc:
         raise database_replaced(exc) from exc
     except Exception as exc:
-        raise ApiError(500, "Failed to send test notification", str(exc)) from exc
+        log.exception("Failed to send test notification")
+        raise internal_error("Failed to send test notification") from exc
     return empty_response(204)
+
+
+def _unstorable(value: str) -> str:
+    """Why a decoded JSON string cannot be stored as text on every backend, or ''."""
+    if "\x00" in value:
+        return "must not contain a NUL character (\\u0000)"
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return "must be valid Unicode (a lone surrogate such as \\ud800 is not)"
+    return ""
 
 
 def validate_custom(body: dict[str, Any]) -> tuple[str, str]:
@@ -49,6 +64,14 @@ def validate_custom(body: dict[str, Any]) -> tuple[str, str]:
         field_of(body, "content", dict, "CustomNotificationRequest", None)
     title = field_of(content, "title", str, "CustomNotificationRequest.content", "")
     message = field_of(content, "message", str, "CustomNotificationRequest.content", "")
+    problems = [
+        (f"content.{name}", why)
+        for name, value in (("title", title), ("message", message))
+        if (why := _unstorable(value))
+    ]
+    if problems:
+        # Deviation: Go would store U+FFFD for a lone surrogate; PostgreSQL cannot store NUL at all.
+        raise ApiError(400, "Invalid request body", "; ".join(f"'{f}' {why}" for f, why in problems), problems)
     if not title.strip(GO_SPACE) or not message.strip(GO_SPACE):
         raise ApiError(400, "Invalid request body", "provide a non-empty 'content.title' and 'content.message'")
     if len(title.encode()) > MAX_TITLE_BYTES:
@@ -79,5 +102,6 @@ async def post_custom_notification(ctx: AppContext, req: Request, user: User) ->
     except DatabaseReplacedError as exc:
         raise database_replaced(exc) from exc
     except Exception as exc:
-        raise ApiError(500, "Failed to send custom notification", str(exc)) from exc
+        log.exception("Failed to send custom notification")
+        raise internal_error("Failed to send custom notification") from exc
     return empty_response(204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from server.api.common import database_errors, resolve_user_param
 from server.api.wire import preferences_json
@@ -12,6 +13,17 @@ from server.http import Request, Response, json_response
 from server.records import User
 from server.store.base import UnknownTemplateError
 from server.uuids import UUIDParseError, parse_uuid
+
+MAX_VALIDATIONS = 10
+
+
+def _unknown_validations(template_ids: Sequence[uuid.UUID]) -> list[tuple[str, str]]:
+    """One validation per unknown id, at most MAX_VALIDATIONS, then one saying how many more."""
+    shown = [("template_disabled_map", f"notification template {tid} does not exist") for tid in template_ids]
+    if len(shown) > MAX_VALIDATIONS:
+        more = len(shown) - MAX_VALIDATIONS
+        shown = [*shown[:MAX_VALIDATIONS], ("template_disabled_map", f"and {more} more unknown notification templates")]
+    return shown
 
 
 async def get_preferences(ctx: AppContext, req: Request, user: User) -> Response:
@@ -36,6 +48,17 @@ async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response
             "json: cannot unmarshal into Go struct field "
             "UpdateUserNotificationPreferences.template_disabled_map of type map[string]bool",
         )
+    if raw_map:
+        with database_errors("Failed to update user notifications preferences."):
+            known = len(await ctx.store.list_templates())
+        if len(raw_map) > known:
+            # Deviation: Coder would try them all; a map naming more templates than exist cannot be
+            # right, and refusing it at once keeps the cost of a huge map to one parse.
+            raise ApiError(
+                400,
+                "Too many notification templates.",
+                f"template_disabled_map has {len(raw_map)} entries; there are only {known} notification templates.",
+            )
     changes: dict[uuid.UUID, bool] = {}
     for key, value in raw_map.items():
         if not isinstance(value, bool):
@@ -56,11 +79,7 @@ async def put_preferences(ctx: AppContext, req: Request, user: User) -> Response
         except UnknownTemplateError as exc:
             # Deviation: Coder fails the foreign key with a 500; an unknown id is the client's mistake.
             raise ApiError(
-                400,
-                "Invalid notification template ID.",
-                validations=[
-                    ("template_disabled_map", f"notification template {tid} does not exist") for tid in exc.template_ids
-                ],
+                400, "Invalid notification template ID.", validations=_unknown_validations(exc.template_ids)
             ) from None
     with database_errors("Failed to retrieve user notifications preferences."):
         rows = await ctx.store.get_preferences(target.id)

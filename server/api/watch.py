@@ -17,7 +17,7 @@ from server.access_log import USER_ID_KEY
 from server.auth import authenticate, token_from_request
 from server.context import AppContext
 from server.errorlog import error_log
-from server.errors import ApiError, encode_json
+from server.errors import MSG_INTERNAL, ApiError, encode_json
 from server.http import JSON_CONTENT_TYPE, Receive, Scope, Send
 from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError, WatcherLimitError
 from server.query import WATCH_PARAMS, parse_inbox_query
@@ -129,14 +129,15 @@ async def handle_watch(ctx: AppContext, scope: Scope, receive: Receive, send: Se
         return
     except PubsubUnavailableError as exc:
         # The LISTEN connection is reconnecting: a client should come back shortly.
+        log.warning("watch: pub/sub unavailable: %s", exc)
         body = encode_json(
-            {"message": "Inbox notifications are unavailable right now, try again later.", "detail": str(exc)}
+            {"message": "Inbox notifications are unavailable right now, try again later.", "detail": MSG_INTERNAL}
         )
         await _reject(scope, send, 503, body)
         return
     except Exception as exc:
         error_log.exception(log, exc, f"watch: subscribing user {user.id} failed", route=WATCH_ROUTE)
-        body = encode_json({"message": "Failed to subscribe to inbox notifications.", "detail": str(exc)})
+        body = encode_json({"message": "Failed to subscribe to inbox notifications.", "detail": MSG_INTERNAL})
         await _reject(scope, send, 500, body)
         return
 

@@ -133,6 +133,14 @@ class Store(abc.ABC):
     async def delete_api_token(self, token_id: str) -> bool:
         """Revoke a token. False when unknown."""
 
+    @abc.abstractmethod
+    async def list_api_tokens(self, user_id: uuid.UUID) -> list[ApiToken]:
+        """A user's tokens, oldest first."""
+
+    @abc.abstractmethod
+    async def touch_api_token(self, token_id: str, when: datetime) -> None:
+        """Record that a token was used at `when` (callers throttle this)."""
+
     # -- inbox notifications -----------------------------------------------------------------
     @abc.abstractmethod
     async def list_inbox(

@@ -90,6 +90,20 @@ _DISABLED_FOR = """
 """
 
 
+_TOKEN_COLS = "id, user_id, hashed_secret, created_at, expires_at, last_used"
+
+
+def _token(row: Sequence[Any]) -> ApiToken:
+    return ApiToken(
+        id=row[0],
+        user_id=row[1],
+        hashed_secret=bytes(row[2]),
+        created_at=_utc(row[3]),
+        expires_at=None if row[4] is None else _utc(row[4]),
+        last_used=None if row[5] is None else _utc(row[5]),
+    )
+
+
 def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
@@ -409,22 +423,30 @@ class PostgresStore(Store):
     async def create_api_token(self, token: ApiToken) -> None:
         """Store a token (its id and the SHA-256 of its secret)."""
         await self._rowcount(
-            "INSERT INTO api_keys (id, user_id, hashed_secret, created_at) VALUES (%s, %s, %s, %s)",
-            (token.id, token.user_id, token.hashed_secret, token.created_at),
+            "INSERT INTO api_keys (id, user_id, hashed_secret, created_at, expires_at, last_used)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (token.id, token.user_id, token.hashed_secret, token.created_at, token.expires_at, token.last_used),
         )
 
     async def get_api_token(self, token_id: str) -> ApiToken | None:
         """A token by id, or None."""
-        row = await self._fetchone(
-            "SELECT id, user_id, hashed_secret, created_at FROM api_keys WHERE id = %s", (token_id,)
-        )
-        if row is None:
-            return None
-        return ApiToken(id=row[0], user_id=row[1], hashed_secret=bytes(row[2]), created_at=_utc(row[3]))
+        row = await self._fetchone(f"SELECT {_TOKEN_COLS} FROM api_keys WHERE id = %s", (token_id,))
+        return None if row is None else _token(row)
 
     async def delete_api_token(self, token_id: str) -> bool:
         """Revoke a token. False when unknown."""
         return await self._rowcount("DELETE FROM api_keys WHERE id = %s", (token_id,)) > 0
+
+    async def list_api_tokens(self, user_id: uuid.UUID) -> list[ApiToken]:
+        """A user's tokens, oldest first."""
+        rows = await self._fetchall(
+            f"SELECT {_TOKEN_COLS} FROM api_keys WHERE user_id = %s ORDER BY created_at, id", (user_id,)
+        )
+        return [_token(r) for r in rows]
+
+    async def touch_api_token(self, token_id: str, when: datetime) -> None:
+        """Record that a token was used at `when` (callers throttle this)."""
+        await self._rowcount("UPDATE api_keys SET last_used = %s WHERE id = %s", (when, token_id))
 
     # -- inbox notifications -----------------------------------------------------------------
     async def list_inbox(

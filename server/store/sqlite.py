@@ -137,6 +137,20 @@ def _user(row: Sequence[Any]) -> User:
     )
 
 
+TOKEN_COLS: Final = "id, user_id, hashed_secret, created_at, expires_at, last_used"
+
+
+def _token(row: Sequence[Any]) -> ApiToken:
+    return ApiToken(
+        id=row[0],
+        user_id=_uuid(row[1]),
+        hashed_secret=bytes(row[2]),
+        created_at=from_us(row[3]),
+        expires_at=_opt_dt(row[4]),
+        last_used=_opt_dt(row[5]),
+    )
+
+
 def _inbox(row: Sequence[Any]) -> InboxNotification:
     return InboxNotification(
         id=_uuid(row[0]),
@@ -262,11 +276,17 @@ def _list_sql(n_targets: int, n_templates: int, read_status: ReadStatus, cursor:
     where = ["user_id = ?"]
     if cursor:
         where.append("(created_at, id) < (?, ?)")
-    if n_templates:
-        where.append(f"template_id IN ({', '.join('?' * n_templates)})")
+    # Each filter is one bound JSON array, however many values it holds: one parameter per value made
+    # the statement grow with the URL (SQLite: "Expression tree is too large" at ~1,000 targets).
+    # One template keeps the equality that walks inbox_notifications_template in page order.
+    if n_templates == 1:
+        where.append("template_id = ?")
+    elif n_templates:
+        where.append("template_id IN (SELECT uuid_blob(value) FROM json_each(?))")
     # Contains-all on a JSON array we wrote ourselves: each target is a quoted, fixed-length, lowercase
-    # string, so a substring match is exact; instr(NULL, x) is NULL, so NULL targets never match.
-    where.extend(["instr(targets, ?) > 0"] * n_targets)
+    # string, so a substring match is exact. NULL targets never match.
+    if n_targets:
+        where.append("targets IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(?) WHERE instr(targets, value) = 0)")
     if read_status is ReadStatus.UNREAD:
         where.append("read_at IS NULL")
     elif read_status is ReadStatus.READ:
@@ -275,6 +295,23 @@ def _list_sql(n_targets: int, n_templates: int, read_status: ReadStatus, cursor:
         f"SELECT {INBOX_COLS} FROM inbox_notifications WHERE {' AND '.join(where)}"
         " ORDER BY created_at DESC, id DESC LIMIT ?"
     )
+
+
+def _filter_params(flt: InboxFilter) -> list[str | bytes]:
+    """The bound values of _list_sql's filters: one JSON array per filter in use (one template: its id)."""
+    params: list[str | bytes] = []
+    if len(flt.templates) == 1:
+        params.append(flt.templates[0].bytes)
+    elif flt.templates:
+        params.append(json.dumps([str(t) for t in flt.templates]))
+    if flt.targets:
+        params.append(json.dumps([f'"{t}"' for t in flt.targets]))
+    return params
+
+
+def _uuid_blob(text: str) -> bytes:
+    """SQL function uuid_blob(text): a canonical UUID string as the 16-byte blob ids are stored as."""
+    return bytes.fromhex(text.replace("-", ""))
 
 
 def _split_statements(script: str) -> list[str]:
@@ -564,6 +601,7 @@ class SqliteStore(Store):
             timeout=BUSY_TIMEOUT_MS / 1000,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.create_function("uuid_blob", 1, _uuid_blob, deterministic=True)
         conn.execute("PRAGMA cache_size = -16000")  # 16 MiB per connection
         if not read_only:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -720,8 +758,16 @@ class SqliteStore(Store):
         def job(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    "INSERT INTO api_keys (id, user_id, hashed_secret, created_at) VALUES (?, ?, ?, ?)",
-                    (token.id, token.user_id.bytes, token.hashed_secret, to_us(token.created_at)),
+                    "INSERT INTO api_keys (id, user_id, hashed_secret, created_at, expires_at, last_used)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        token.id,
+                        token.user_id.bytes,
+                        token.hashed_secret,
+                        to_us(token.created_at),
+                        _opt_us(token.expires_at),
+                        _opt_us(token.last_used),
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"cannot store token {token.id}: {exc}") from exc
@@ -732,12 +778,8 @@ class SqliteStore(Store):
         """A token by id, or None."""
 
         def job(conn: sqlite3.Connection) -> ApiToken | None:
-            row = conn.execute(
-                "SELECT id, user_id, hashed_secret, created_at FROM api_keys WHERE id = ?", (token_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            return ApiToken(id=row[0], user_id=_uuid(row[1]), hashed_secret=bytes(row[2]), created_at=from_us(row[3]))
+            row = conn.execute(f"SELECT {TOKEN_COLS} FROM api_keys WHERE id = ?", (token_id,)).fetchone()
+            return None if row is None else _token(row)
 
         return self.run_bounded_read(job)
 
@@ -748,6 +790,25 @@ class SqliteStore(Store):
             return conn.execute("DELETE FROM api_keys WHERE id = ?", (token_id,)).rowcount > 0
 
         return await self.run_write(job)
+
+    async def list_api_tokens(self, user_id: uuid.UUID) -> list[ApiToken]:
+        """A user's tokens, oldest first."""
+
+        def job(conn: sqlite3.Connection) -> list[ApiToken]:
+            rows = conn.execute(
+                f"SELECT {TOKEN_COLS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id", (user_id.bytes,)
+            ).fetchall()
+            return [_token(r) for r in rows]
+
+        return await self.run_read(job)
+
+    async def touch_api_token(self, token_id: str, when: datetime) -> None:
+        """Record that a token was used at `when` (callers throttle this)."""
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE api_keys SET last_used = ? WHERE id = ?", (to_us(when), token_id))
+
+        await self.run_write(job)
 
     # -- inbox notifications --------------------------------------------------------------------------
     async def list_inbox(
@@ -763,8 +824,7 @@ class SqliteStore(Store):
         params: list[Any] = [user_id.bytes]
         if before is not None:
             params += [to_us(before.created_at), before.id.bytes]
-        params += [t.bytes for t in flt.templates]
-        params += [f'"{t}"' for t in flt.targets]
+        params += _filter_params(flt)
         params.append(limit if limit > 0 else PAGE_SIZE)  # Coder: COALESCE(NULLIF(limit, 0), 25)
 
         def job(conn: sqlite3.Connection) -> list[InboxNotification]:
@@ -787,8 +847,7 @@ class SqliteStore(Store):
         params: list[Any] = [user_id.bytes]
         if before is not None:
             params += [to_us(before.created_at), before.id.bytes]
-        params += [t.bytes for t in flt.templates]
-        params += [f'"{t}"' for t in flt.targets]
+        params += _filter_params(flt)
         params.append(limit if limit > 0 else PAGE_SIZE)
 
         def job(conn: sqlite3.Connection) -> tuple[bytes, int]:

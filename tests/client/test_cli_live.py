@@ -350,7 +350,7 @@ async def test_watch_markdown_lines_and_filters(live_server: LiveServer, env: di
             await delivered(client, "A test notification")
             await client.send_custom("Deploy", "Line one\nline **two**\x1b[31m")
         line = await watch.line()
-        assert line.endswith("  Deploy - Line one line **two**[31m\n")  # one line, escape character removed
+        assert line.endswith("  Deploy - Line one line **two**\n")  # one line, escape sequence removed
     finally:
         await watch.close()
 

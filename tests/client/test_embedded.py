@@ -30,7 +30,7 @@ def dead_pid() -> int:
 
 @pytest.mark.parametrize(
     ("login", "expected"),
-    [("alice", "alice"), ("John.Doe@Corp", "john-doe-corp"), ("__", "me"), ("", "me"), ("a" * 40, "a" * 32)],
+    [("alice", "alice"), ("John.Doe@Corp", "john-doe-corp"), ("__", "owner"), ("", "owner"), ("a" * 40, "a" * 32)],
 )
 def test_local_username_is_coder_valid(monkeypatch: pytest.MonkeyPatch, login: str, expected: str) -> None:
     monkeypatch.setattr(embedded.getpass, "getuser", lambda: login)

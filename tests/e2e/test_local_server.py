@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from inbox_tui.local_server import token_refused
 from tests.local_env import LocalEnv, kill_pid, wait_until
 
 RESTART_WITHIN = 5.0  # the promise: live again within 5 s of a kill -9
@@ -380,3 +381,25 @@ def test_server_logs_follow_prints_the_log_safely(local_env: LocalEnv) -> None:
     finally:
         stop(follower)
     assert follower.returncode == 0
+
+
+def test_a_refused_local_token_is_reissued(local_env: LocalEnv) -> None:
+    send(local_env, "first")
+    old = local_env.token_file.read_text().strip()
+    # Revoked (or expired: tokens from before expiry existed got 30 days at the upgrade).
+    revoked = subprocess.run(
+        [sys.executable, "-m", "server.cli", "tokens", "revoke", old, "--db", str(local_env.db)],
+        env=local_env.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    # The server caches sessions for a second: wait until it refuses the old token.
+    socket_path = json.loads(local_env.runtime_file().read_text())["socket"]
+    assert wait_until(lambda: token_refused(socket_path, old), timeout=10)
+    send(local_env, "second")
+    new = local_env.token_file.read_text().strip()
+    assert new != old
+    assert stat.S_IMODE(local_env.token_file.stat().st_mode) == 0o600
+    assert listed_titles(local_env) == ["second", "first"]

@@ -249,6 +249,7 @@ async def test_an_older_database_is_upgraded_on_open(pg_dsn: str) -> None:
     # Roll the database back to what release 0001 left behind.
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute("DROP INDEX notification_messages_due_idx")
+        conn.execute("ALTER TABLE api_keys DROP COLUMN expires_at, DROP COLUMN last_used")
         conn.execute("DELETE FROM schema_migrations WHERE version > 1")
     store = PostgresStore(pg_dsn)
     await store.open()
