@@ -14,6 +14,7 @@ with the URL it was saved with: a token is never sent to a server it was not iss
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     # The launchers are imported only when they are used: a configured URL never needs them.
     from inbox_tui.embedded import EmbeddedServer
     from inbox_tui.local_server import LocalServer
+
+RECONNECT_TIMEOUT = 10.0  # a reconnect waits this long for the local server; the watch then retries
 
 SOURCE_FLAGS = "flags"
 SOURCE_ENV = "environment"
@@ -100,17 +103,44 @@ class Connection:
         )
 
     async def ensure_server(self) -> None:
-        """Start the local server again if it is gone (run in a thread: it may wait for it to answer)."""
+        """Start the local server again if it is gone.
+
+        Runs in a daemon thread (it may wait for a server to answer): quitting the inbox meanwhile must not
+        wait for it, as it would for asyncio's default executor.
+        """
         import asyncio
+        import threading
 
         from inbox_tui.local_server import ensure_running
 
         local = self.local
-        if local is not None:
-            await asyncio.to_thread(ensure_running, local.paths, quiet=True)
+        if local is None:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+        def work() -> None:
+            error: BaseException | None = None
+            try:
+                ensure_running(local.paths, quiet=True, timeout=RECONNECT_TIMEOUT)
+            except Exception as exc:
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting any more
+                loop.call_soon_threadsafe(settle, error)
+
+        threading.Thread(target=work, name="local-server", daemon=True).start()
+        await done
 
     def close(self) -> None:
-        """Release the connection: stops the embedded server if this process owns it."""
+        """Release the connection: stops a demo server this process owns (the local server is shared)."""
         if self.embedded is not None:
             self.embedded.stop()
 

@@ -71,7 +71,8 @@ def runtime_dir() -> Path:
     """The private directory of sockets and runtime files, as tmux keeps `/tmp/tmux-UID`.
 
     `$INBOX_TUI_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/inbox-tui`, else `/tmp/inbox-tui-<uid>`. Created 0700;
-    one that another user owns, or that others can enter, is refused (a socket there could be hijacked).
+    one that another user owns is refused (a socket there could be hijacked), one of ours that others
+    can enter is tightened to 0700.
     """
     explicit = os.environ.get(ENV_RUNTIME_DIR, "").strip()
     xdg = os.environ.get("XDG_RUNTIME_DIR", "").strip()
