@@ -251,9 +251,7 @@ def _run_cli(args: list[str], what: str) -> str:
     return result.stdout.strip()
 
 
-def ensure_local_owner(
-    db_path: Path, token_path: Path, username: str | None = None, *, reissue: bool = False
-) -> str:
+def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = None, *, reissue: bool = False) -> str:
     """The local owner's token: read from `token_path`, else created (user and token) and saved 0600.
 
     `reissue`: the saved token was refused (expired: tokens made before expiry existed got 30 days at the
