@@ -157,3 +157,37 @@ def test_an_inbox_catches_up_on_what_was_sent_while_its_server_was_down(local_en
     send(local_env, "Sent during the outage")
     tmux.wait_for("inbox", "Sent during the outage", timeout=RESTART_WITHIN + 10)
     assert len(local_env.server_pids()) == 1
+
+
+def _config(local: LocalEnv, check_interval: float) -> None:
+    config = local.root / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(f"check_interval = {check_interval}\n")
+
+
+def test_read_all_from_the_cli_reaches_an_open_inbox_within_the_interval(local_env: LocalEnv, tmux: Tmux) -> None:
+    _config(local_env, 0.5)
+    tmux.open_inbox("inbox")
+    tmux.wait_for("inbox", "live")
+    send(local_env, "First of two")
+    send(local_env, "Second of two")
+    tmux.wait_for("inbox", " 2  unread")
+    done = local_env.cli("read-all")
+    assert done.returncode == 0, done.stderr
+    screen = tmux.wait_for("inbox", " 0  unread", timeout=10)
+    rows = [line for line in screen.splitlines() if "of two" in line]
+    assert len(rows) == 2 and not any("●" in row for row in rows)  # the rows' marks follow, not only the header
+
+
+def test_read_all_from_the_cli_reaches_an_open_inbox_at_once_on_focus(local_env: LocalEnv, tmux: Tmux) -> None:
+    _config(local_env, 0)  # no timer: only focus (or a frame) can tell the inbox
+    tmux.open_inbox("inbox")
+    tmux.wait_for("inbox", "live")
+    send(local_env, "Unread until focus")
+    tmux.wait_for("inbox", " 1  unread")
+    assert local_env.cli("read-all").returncode == 0
+    time.sleep(1.0)
+    assert " 1  unread" in tmux.screen("inbox")  # nothing told it yet
+    # The terminal regains focus: the focus-in report a terminal sends (tmux passes typed bytes through).
+    tmux.run("send-keys", "-t", "main:inbox", "-l", "\x1b[I")
+    tmux.wait_for("inbox", " 0  unread", timeout=5)
