@@ -18,6 +18,7 @@ BENCHMARKS = [
     "benchmarks.abuse",
     "benchmarks.tui_startup",
     "benchmarks.tui_scale",
+    "benchmarks.local_restart",
 ]
 
 
