@@ -14,6 +14,7 @@ from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext
 from server.errors import MSG_ROUTE_NOT_FOUND, ApiError
+from server.health import HEALTHZ_PATH, healthz
 from server.http import Receive, Request, Response, Scope, Send, error_response, json_response
 from server.hub import Hub
 from server.notify.dispatcher import Dispatcher
@@ -171,6 +172,8 @@ class InboxServer:
 
     async def _dispatch(self, ctx: AppContext, request: Request) -> Response:
         path = request.path
+        if path == HEALTHZ_PATH:
+            return await healthz(ctx, request)  # no authentication, no rate limit (as Coder)
         if path == f"{API}/buildinfo" and request.method == "GET":
             self._rate_limit(ctx, request, None)
             return await users.buildinfo(ctx)
