@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from server.api import inbox, notifications, preferences, settings, templates, users
 from server.api.common import Handler
@@ -27,6 +28,9 @@ from server.records import NotificationMethod, User
 from server.store import open_store
 from server.store.base import Store
 
+if TYPE_CHECKING:
+    from server.metrics.registry import ServerMetrics
+
 log = logging.getLogger(__name__)
 
 API = "/api/v2"
@@ -41,11 +45,12 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+    path: str = ""  # the route pattern, e.g. /api/v2/users/{user} (the metrics' `path` label)
 
 
 def _route(method: str, path: str, handler: Handler) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]*)", path)
-    return Route(method, re.compile(f"^{API}{regex}$"), handler)
+    return Route(method, re.compile(f"^{API}{regex}$"), handler, f"{API}{path}")
 
 
 ROUTES: list[Route] = [
@@ -84,6 +89,7 @@ class InboxServer:
         self._store = store
         self.ctx: AppContext | None = None
         self.on_ready: list[Callable[[AppContext], Awaitable[None]]] = []
+        self.metrics: ServerMetrics | None = None  # with --prometheus-enable
 
     async def startup(self) -> AppContext:
         """Open the store and start the delivery pipeline and the watcher hub."""
@@ -108,6 +114,8 @@ class InboxServer:
             rate_limiter=limiter,
             deployment_id=deployment_id,
         )
+        if self.config.prometheus_enable:
+            self.metrics = await self._start_metrics(store, hub, dispatcher)
         await hub.start()
         await dispatcher.start()
         for hook in self.on_ready:
@@ -122,13 +130,30 @@ class InboxServer:
         await self.ctx.dispatcher.stop()
         await self.ctx.store.close()
         self.ctx = None
+        if self.metrics is not None:
+            await self.metrics.stop()
+
+    async def _start_metrics(self, store: Store, hub: Hub, dispatcher: Dispatcher) -> ServerMetrics:
+        """Prometheus metrics (imported only when enabled, so metrics off costs not even the import)."""
+        from server.metrics.api import RouteResolver
+        from server.metrics.registry import start_metrics
+
+        exact = [HEALTHZ_PATH, f"{API}/buildinfo", WATCH_PATH]
+        routes = RouteResolver([(r.pattern, r.path) for r in ROUTES], exact=exact)
+        return await start_metrics(self.config.prometheus_address, store, hub, dispatcher, routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if self.metrics is None:
+                await self._http(scope, receive, send)
+            else:
+                await self.metrics.api.http(scope, receive, send, self._http)
         elif kind == "websocket":
-            await self._websocket(scope, receive, send)
+            if self.metrics is None:
+                await self._websocket(scope, receive, send)
+            else:
+                await self.metrics.api.websocket(scope, receive, send, self._websocket)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 

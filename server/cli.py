@@ -17,6 +17,8 @@ from typing import Any
 
 from server.auth import generate_token
 from server.config import DEFAULT_RATE_LIMIT, ServerConfig, SmtpConfig, WebhookConfig, default_db_path
+from server.metrics.endpoint import DEFAULT_ADDRESS as DEFAULT_PROMETHEUS_ADDRESS
+from server.metrics.endpoint import address_arg
 from server.records import ROLE_MEMBER, ROLE_OWNER, User
 from server.store import open_store
 from server.store.base import DuplicateUserError, Store
@@ -59,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--smtp-insecure-skip-verify", action="store_true")
     serve.add_argument("--api-rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests per minute")
     serve.add_argument("--dangerous-disable-rate-limits", action="store_true")
+    serve.add_argument("--prometheus-enable", action="store_true", help="serve Prometheus metrics (coderd's names)")
+    serve.add_argument(
+        "--prometheus-address", default=DEFAULT_PROMETHEUS_ADDRESS, type=address_arg, help="HOST:PORT for the metrics"
+    )
     serve.add_argument("--watch-ping-interval", type=float, default=15.0)
     serve.add_argument("--watch-send-timeout", type=float, default=5.0)
     serve.add_argument(
@@ -131,6 +137,8 @@ def _serve_config(args: argparse.Namespace) -> ServerConfig:
         watch_queue_size=args.watch_queue_size,
         demo=args.demo,
         log_level=args.log_level,
+        prometheus_enable=args.prometheus_enable,
+        prometheus_address=args.prometheus_address,
     )
 
 
@@ -181,6 +189,8 @@ async def serve(config: ServerConfig) -> None:
         await asyncio.sleep(0.01)
     if uv_server.started:
         print(f"listening on http://{display_host}:{port}", flush=True)
+        if app.metrics is not None:
+            print(f"prometheus metrics on {app.metrics.endpoint.url}", flush=True)
     await task
     if not uv_server.started:
         raise CliError("server failed to start (see the log above)")

@@ -76,6 +76,8 @@ class ServerConfig:
     watch_queue_size: int = 256
     demo: bool = False  # seed realistic notifications and keep producing new ones
     log_level: str = "info"
+    prometheus_enable: bool = False  # serve metrics with coderd's names on prometheus_address
+    prometheus_address: str = "127.0.0.1:2112"
 
     @property
     def rate_limited(self) -> bool:
