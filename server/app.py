@@ -182,7 +182,8 @@ class InboxServer:
             return
         await send({"type": "websocket.close", "code": 1008})
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """Serve one request; returns the status sent (for the metrics, which then need no send wrapper)."""
         ctx = self.ctx
         assert ctx is not None, "lifespan must run before requests"
         request = Request(scope, receive)
@@ -194,6 +195,7 @@ class InboxServer:
             log.exception("%s %s failed", request.method, request.path)
             response = json_response({"message": "An internal server error occurred."}, 500)
         await response.send(send)
+        return response.status
 
     async def _dispatch(self, ctx: AppContext, request: Request) -> Response:
         path = request.path

@@ -27,6 +27,7 @@ from server.metrics.exposition import go_float
 from server.ws_protocol import REASON_LIVENESS
 
 Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
+HttpApp = Callable[[Scope, Receive, Send], Awaitable[int]]  # returns the status it sent
 
 LATENCY_BUCKETS = (0.001, 0.005, 0.010, 0.025, 0.050, 0.100, 0.500, 1, 5, 10, 30)
 WEBSOCKET_BUCKETS = (0.001, 1, 60, 60 * 60, 60 * 60 * 15, 60 * 60 * 30)
@@ -36,6 +37,7 @@ EVICTION_REASONS = ("queue_full", "send_timeout", "liveness")
 _EVICTION_BY_CLOSE_REASON = {REASON_BEHIND: "queue_full", REASON_SEND_TIMEOUT: "send_timeout"}
 UNMATCHED_API = "/api/v2/*"
 UNMATCHED = "/*"
+_now = time.perf_counter
 
 
 class RouteResolver:
@@ -71,54 +73,73 @@ class _Histogram:
         self.total = 0.0
 
 
+class _Series:
+    """Everything counted for one (method, route pattern): one lookup per request finds it all."""
+
+    __slots__ = ("codes", "in_flight", "latency")
+
+    def __init__(self) -> None:
+        self.codes: dict[int, int] = {}
+        self.in_flight = 0
+        self.latency = _Histogram(len(LATENCY_BUCKETS))
+
+
 class ApiMetrics:
     """Counts kept by the ASGI wrappers; read by `ApiCollector` at scrape time."""
 
     def __init__(self, route_of: Callable[[str], str]) -> None:
         self.route_of = route_of
-        self.processed: dict[tuple[int, str, str], int] = {}
-        self.latencies: dict[tuple[str, str], _Histogram] = {}
-        self.concurrent: dict[str, int] = {}
+        self.series: dict[tuple[str, str], _Series] = {}  # HTTP requests by (method, path)
+        self.websocket_codes: dict[tuple[int, str], int] = {}  # websocket handshakes by (status, path)
         self.concurrent_websockets: dict[str, int] = {}
         self.websocket_durations: dict[str, _Histogram] = {}
-        self.rate_limited: dict[str, int] = {}
         self.frames_sent = 0
         self.evicted = dict.fromkeys(EVICTION_REASONS, 0)
 
-    def _count(self, status: int, method: str, path: str) -> None:
-        key = (status, method, path)
-        self.processed[key] = self.processed.get(key, 0) + 1
-        if status == 429:
-            self.rate_limited[path] = self.rate_limited.get(path, 0) + 1
+    @property
+    def processed(self) -> dict[tuple[int, str, str], int]:
+        """Requests answered by (status, method, path), websockets included."""
+        counts = {(code, "GET", path): n for (code, path), n in self.websocket_codes.items()}
+        for (method, path), series in self.series.items():
+            for code, n in series.codes.items():
+                counts[(code, method, path)] = counts.get((code, method, path), 0) + n
+        return counts
 
-    async def http(self, scope: Scope, receive: Receive, send: Send, app: Asgi) -> None:
-        """Serve one HTTP request through `app`, counting it."""
-        path = self.route_of(scope["path"])
+    @property
+    def concurrent(self) -> dict[str, int]:
+        """HTTP requests in progress by path."""
+        counts: dict[str, int] = {}
+        for (_, path), series in self.series.items():
+            counts[path] = counts.get(path, 0) + series.in_flight
+        return counts
+
+    @property
+    def rate_limited(self) -> dict[str, int]:
+        """429 answers by path."""
+        return {path: n for (code, _, path), n in self.processed.items() if code == 429 and n}
+
+    async def http(self, scope: Scope, receive: Receive, send: Send, app: HttpApp) -> None:
+        """Serve one HTTP request through `app` (which returns the status it sent), counting it."""
         method = scope["method"]
         if method not in KNOWN_METHODS:
             method = "OTHER"
-        concurrent = self.concurrent
-        concurrent[path] = concurrent.get(path, 0) + 1
+        key = (method, self.route_of(scope["path"]))
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = _Series()
+        series.in_flight += 1
         status = 500  # what uvicorn answers when the application fails before responding
-        started = time.perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        started = _now()
         try:
-            await app(scope, receive, send_with_status)
+            status = await app(scope, receive, send)
         finally:
-            elapsed = time.perf_counter() - started
-            concurrent[path] -= 1
-            self._count(status, method, path)
-            histogram = self.latencies.get((method, path))
-            if histogram is None:
-                histogram = self.latencies[(method, path)] = _Histogram(len(LATENCY_BUCKETS))
-            histogram.counts[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
-            histogram.total += elapsed
+            elapsed = _now() - started
+            series.in_flight -= 1
+            codes = series.codes
+            codes[status] = codes.get(status, 0) + 1
+            latency = series.latency
+            latency.counts[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
+            latency.total += elapsed
 
     async def websocket(self, scope: Scope, receive: Receive, send: Send, app: Asgi) -> None:
         """Serve one websocket through `app`: its duration, frames and why the server closed it."""
@@ -157,7 +178,8 @@ class ApiMetrics:
         finally:
             elapsed = time.perf_counter() - started
             sockets[path] -= 1
-            self._count(status or 500, "GET", path)
+            key = (status or 500, path)
+            self.websocket_codes[key] = self.websocket_codes.get(key, 0) + 1
             histogram = self.websocket_durations.get(path)
             if histogram is None:
                 histogram = self.websocket_durations[path] = _Histogram(len(WEBSOCKET_BUCKETS))
@@ -213,7 +235,7 @@ class ApiCollector(Collector):
             "Latency distribution of requests in seconds.",
             ["method", "path"],
             LATENCY_BUCKETS,
-            ((list(key), h) for key, h in sorted(m.latencies.items())),
+            ((list(key), s.latency) for key, s in sorted(m.series.items())),
         )
         yield _histogram_family(
             "coderd_api_websocket_durations_seconds",
