@@ -51,7 +51,7 @@ async def test_not_rate_limited(tmp_path: Path) -> None:
 
 
 async def test_sqlite_file_deleted_is_503(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "server").start()
+    server = LiveServer(tmp_path / "server", args=["--log-level", "info"]).start()
     try:
         assert (await _healthz(server)).status_code == 200
         _delete_database_files(server.db_path)
@@ -65,6 +65,9 @@ async def test_sqlite_file_deleted_is_503(tmp_path: Path) -> None:
         assert (await _healthz(server)).status_code == 503
     finally:
         server.stop()
+    # Probes come every few seconds: neither they nor their failures are logged at info level.
+    log = server.log_path.read_text()
+    assert "healthz" not in log and "unable to open database file" not in log, log
 
 
 async def test_postgres_unreachable_is_503_then_recovers(tmp_path: Path, pg_cluster: PgCluster) -> None:  # noqa: F811

@@ -22,6 +22,7 @@ from server.app import InboxServer
 from server.config import ServerConfig
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION
 from tests.live_server import LiveServer
+from tests.pg import pg_dsn, pg_server_dsn  # noqa: F401  (fixtures)
 from tests.server.helpers import wait_for
 from tests.server.test_webhook_method import Receiver
 from tests.server.watch_helpers import RawWatch, next_frame, open_watch, send_custom, watch_url
@@ -317,3 +318,44 @@ def test_route_patterns_never_raw_paths() -> None:
     assert resolve(WATCH_PATH) == WATCH_PATH
     assert resolve(f"/api/v2/{some}") == "/api/v2/*"
     assert resolve(f"/{some}") == "/*"
+
+
+@pytest.mark.postgres
+async def test_postgres_replicas_each_report_their_own(tmp_path: Path, pg_dsn: str) -> None:  # noqa: F811
+    """Two replicas on one database: each endpoint counts its own requests; a lost listener is a reconnect."""
+    import psycopg
+
+    from server.store.pg_pubsub import listener_application_name
+
+    first, first_url = _start(tmp_path / "r1", db=pg_dsn)
+    second = LiveServer(tmp_path / "r2", db=pg_dsn, args=["--prometheus-enable", "--prometheus-address", "127.0.0.1:0"])
+    second.owner_token, second.member_token = first.owner_token, first.member_token  # the same users
+    second.start()
+    assert second.proc is not None and second.proc.stdout is not None
+    second_url = second.proc.stdout.readline().split(" ", 3)[3].strip()
+    try:
+        async with httpx.AsyncClient(headers=first.headers()) as c:
+            for _ in range(3):
+                assert (await c.get(first.url + "/api/v2/notifications/inbox")).status_code == 200
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (listener_application_name(first.pid),),
+            ).fetchall()
+        assert killed == [(True,)]
+
+        async def reconnected() -> Scrape | None:
+            scrape = await _scrape(first_url)
+            return scrape if scrape.value("inbox_server_pubsub_reconnects_total") == 1 else None
+
+        scrape = await wait_for(reconnected, within=30)
+        other = await _scrape(second_url)
+    finally:
+        second.stop()
+        first.stop()
+    processed = "coderd_api_requests_processed_total"
+    inbox = "/api/v2/notifications/inbox"
+    assert scrape.value(processed, code="200", method="GET", path=inbox) == 3
+    assert other.value(processed, code="200", method="GET", path=inbox) is None
+    assert other.value("inbox_server_pubsub_reconnects_total") == 0
