@@ -359,3 +359,33 @@ async def test_postgres_replicas_each_report_their_own(tmp_path: Path, pg_dsn: s
     assert scrape.value(processed, code="200", method="GET", path=inbox) == 3
     assert other.value(processed, code="200", method="GET", path=inbox) is None
     assert other.value("inbox_server_pubsub_reconnects_total") == 0
+
+
+async def test_stalled_watcher_eviction_is_counted_by_reason(tmp_path: Path) -> None:
+    """A watcher that stops reading is evicted with 1013; the counter's reason matches the server's log."""
+    server, metrics_url = _start(
+        tmp_path / "server", "--watch-queue-size", "4", "--watch-send-timeout", "1", "--log-level", "warning"
+    )
+    try:
+        stalled = await RawWatch.connect(watch_url(server), server.headers(), rcvbuf=4096)
+        try:
+            body = "x" * 1_000  # ~1.3 KB frames: the stalled socket's buffers fill after a few dozen
+            async with httpx.AsyncClient(base_url=server.url + "/api/v2", headers=server.headers(), timeout=30) as c:
+                for i in range(300):
+                    content = {"title": f"n{i}", "message": body}
+                    assert (await c.post("/notifications/custom", json={"content": content})).status_code == 204
+
+            async def evicted() -> Scrape | None:
+                scrape = await _scrape(metrics_url)
+                return scrape if scrape.value("inbox_server_watchers") == 0 else None
+
+            scrape = await wait_for(evicted, within=30)
+        finally:
+            stalled.close()
+    finally:
+        server.stop()
+    logged = re.findall(r"evicted watcher \d+ of user \S+ with 1013 \(([^,]+),", server.log_path.read_text())
+    assert len(logged) == 1, logged
+    reason = {"watcher fell behind": "queue_full", "send timed out": "send_timeout"}[logged[0]]
+    for name in ("queue_full", "send_timeout", "liveness"):
+        assert scrape.value("inbox_server_watchers_evicted_total", reason=name) == (1 if name == reason else 0)
