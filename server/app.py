@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from server.access_log import USER_ID_KEY
 from server.api import inbox, local_status, notifications, preferences, settings, templates, users
@@ -17,6 +18,7 @@ from server.config import ServerConfig
 from server.context import AppContext
 from server.errorlog import current_route, error_log
 from server.errors import MSG_ROUTE_NOT_FOUND, ApiError
+from server.health import HEALTHZ_PATH, healthz
 from server.http import Receive, Request, Response, Scope, Send, error_response, json_response
 from server.hub import Hub
 from server.notify.dispatcher import Dispatcher
@@ -29,6 +31,9 @@ from server.realip import RealIP, parse_origins
 from server.records import NotificationMethod, User
 from server.store import open_store
 from server.store.base import DatabaseReplacedError, Store
+
+if TYPE_CHECKING:
+    from server.metrics.registry import ServerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +99,7 @@ class InboxServer:
         self.on_shutdown: list[Callable[[], None]] = []
         self.started_at = time.time()
         self._last_activity = time.monotonic()
+        self.metrics: ServerMetrics | None = None  # with --prometheus-enable
         self.real_ip = RealIP(config.proxy_trusted_headers, parse_origins(config.proxy_trusted_origins))
 
     def idle_for(self) -> float:
@@ -129,6 +135,8 @@ class InboxServer:
             rate_limiter=limiter,
             deployment_id=deployment_id,
         )
+        if self.config.prometheus_enable:
+            self.metrics = await self._start_metrics(store, hub, dispatcher)
         await hub.start()
         await dispatcher.start()
         for hook in self.on_ready:
@@ -142,8 +150,20 @@ class InboxServer:
             await self.ctx.dispatcher.stop()
             await self.ctx.store.close()
             self.ctx = None
+        if self.metrics is not None:
+            await self.metrics.stop()
+            self.metrics = None
         for hook in self.on_shutdown:
             hook()
+
+    async def _start_metrics(self, store: Store, hub: Hub, dispatcher: Dispatcher) -> ServerMetrics:
+        """Prometheus metrics (imported only when enabled, so metrics off costs not even the import)."""
+        from server.metrics.api import RouteResolver
+        from server.metrics.registry import start_metrics
+
+        exact = [HEALTHZ_PATH, f"{API}/buildinfo", WATCH_PATH]
+        routes = RouteResolver([(r.pattern, r.template) for r in ROUTES], exact=exact)
+        return await start_metrics(self.config.prometheus_address, store, hub, dispatcher, routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -151,10 +171,16 @@ class InboxServer:
             self.real_ip.apply(scope)
         if kind == "http":
             self._last_activity = time.monotonic()
-            await self._http(scope, receive, send)
+            if self.metrics is None:
+                await self._http(scope, receive, send)
+            else:
+                await self.metrics.api.http(scope, receive, send, self._http)
         elif kind == "websocket":
             self._last_activity = time.monotonic()
-            await self._websocket(scope, receive, send)
+            if self.metrics is None:
+                await self._websocket(scope, receive, send)
+            else:
+                await self.metrics.api.websocket(scope, receive, send, self._websocket)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -183,7 +209,8 @@ class InboxServer:
             return
         await send({"type": "websocket.close", "code": 1008})
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """Serve one request; returns the status sent (for the metrics, which then need no send wrapper)."""
         ctx = self.ctx
         assert ctx is not None, "lifespan must run before requests"
         request = Request(scope, receive)
@@ -197,9 +224,12 @@ class InboxServer:
             error_log.exception(log, exc, "request failed")
             response = json_response({"message": "An internal server error occurred."}, 500)
         await response.send(send)
+        return response.status
 
     async def _dispatch(self, ctx: AppContext, request: Request) -> Response:
         path = request.path
+        if path == HEALTHZ_PATH:
+            return await healthz(ctx, request)  # no authentication, no rate limit (as Coder)
         if path == f"{API}/buildinfo" and request.method == "GET":
             self._rate_limit(ctx, request, None, path)
             return await users.buildinfo(ctx)

@@ -239,6 +239,8 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
                     },
                 )
             print(f"listening on {address}", flush=True)
+            if app.metrics is not None:
+                print(f"prometheus metrics on {app.metrics.endpoint.url}", flush=True)
             if config.idle_timeout > 0:
                 idle = asyncio.create_task(_stop_when_idle(app, uv_server, config.idle_timeout))
         await task

@@ -102,7 +102,7 @@ class ServerConfig:
     log_human: str = "/dev/stderr"  # human-readable log lines go here ("" or /dev/null: none)
     log_json: str = ""  # one JSON object per event goes here, if set
     shutdown_timeout: float = 10.0  # how long in-flight requests may run on after SIGTERM
-    prometheus_enable: bool = False
+    prometheus_enable: bool = False  # serve metrics with coderd's names on prometheus_address
     prometheus_address: str = "127.0.0.1:2112"
 
     @property

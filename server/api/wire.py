@@ -68,10 +68,13 @@ def user_json(u: User) -> dict[str, Any]:
         "name": u.name,
         "avatar_url": "",
         "created_at": go_time(u.created_at),
+        # No users.updated_at column: a user record here is never edited after creation.
+        "updated_at": go_time(u.created_at),
         "last_seen_at": go_time(u.created_at),
         "status": u.status,
         "login_type": "none" if u.is_system else "password",
         "organization_ids": [],
         "roles": [{"name": r, "display_name": _ROLE_DISPLAY.get(r, r.title())} for r in u.roles if r != "member"],
+        "has_ai_seat": False,  # codersdk.User requires it; no AI seats here
         "is_system": u.is_system,
     }

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from server.api.settings import SETTINGS_KEY
 from server.config import ServerConfig
 from server.logs import fields
+from server.metrics.hooks import NO_HOOKS, NotificationHooks
 from server.notify.enqueue import template_context
 from server.notify.gotemplate import TemplateRenderError, TemplateSyntaxError, render
 from server.notify.methods.base import DispatchError, DispatchMethod, RenderedMessage
@@ -63,6 +65,7 @@ class Dispatcher:
         self._out_of_band = asyncio.Semaphore(MAX_OUT_OF_BAND_IN_FLIGHT)
         self._last_purge = 0.0
         self.delivered = 0  # inbox rows written by this process (diagnostics, tests)
+        self.metrics: NotificationHooks = NO_HOOKS  # Prometheus hooks with --prometheus-enable
 
     def wake(self) -> None:
         """Ask for a dispatch round now (called after every enqueue and on resume)."""
@@ -118,8 +121,11 @@ class Dispatcher:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel that arrives as the
+            # event is set (stop() right after a wake), and the notifier would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.config.fetch_interval)
+                async with asyncio.timeout(self.config.fetch_interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if loop.time() - self._last_purge > PURGE_EVERY_SECONDS:
@@ -149,10 +155,12 @@ class Dispatcher:
         templates: dict[object, NotificationTemplate | None] = {}
         inbox: list[tuple[NotificationMessage, InboxNotification]] = []
         for message in messages:
+            self.metrics.leased(message)
             if message.template_id not in templates:
                 templates[message.template_id] = await self.store.get_template(message.template_id)
             template = templates[message.template_id]
             if template is None:
+                self.metrics.failed(message, permanent=True)
                 await self.store.mark_message_failed(message.id, "template no longer exists", retry_after=None)
                 continue
             try:
@@ -163,6 +171,7 @@ class Dispatcher:
                     self._send_out_of_band(message, self.render(message, template))
             except (TemplateSyntaxError, TemplateRenderError) as exc:
                 log.error("message %s: cannot render template %s: %s", message.id, template.name, exc)
+                self.metrics.failed(message, permanent=True)
                 await self.store.mark_message_failed(message.id, f"render: {exc}", retry_after=None)
         if inbox:
             await self._deliver_inbox(inbox)
@@ -220,6 +229,7 @@ class Dispatcher:
     async def _deliver_inbox(self, batch: list[tuple[NotificationMessage, InboxNotification]]) -> None:
         # The store publishes the new rows itself, in the same transaction where it can (PostgreSQL), so a
         # committed row always reaches the watchers of every replica.
+        started = time.perf_counter()
         try:
             stored = await self.store.deliver_inbox_many([(m.id, n) for m, n in batch])
         except DatabaseReplacedError:
@@ -229,6 +239,7 @@ class Dispatcher:
             for message, _ in batch:
                 await self._failed(message, str(exc), temporary=True)
             return
+        self.metrics.inbox_delivered([m for m, _ in batch], time.perf_counter() - started)
         self.delivered += sum(1 for n in stored if n is not None)
 
     def _send_out_of_band(self, message: NotificationMessage, rendered: RenderedMessage) -> None:
@@ -242,6 +253,7 @@ class Dispatcher:
         method = self.methods.get(message.method)
         if method is None:
             log.error("message %s: method %s is not configured", message.id, message.method.value)
+            self.metrics.failed(message, permanent=True)
             await self.store.mark_message_failed(
                 message.id, f"method {message.method.value} is not configured", retry_after=None
             )
@@ -263,16 +275,29 @@ class Dispatcher:
                 )  # fmt: skip
                 await self._failed(message, str(exc), temporary=True)
                 return
-        await self.store.mark_message_sent(message.id)
+        self.metrics.dispatched(message)
+        await self._record(self.store.mark_message_sent(message.id))
         log.debug("notification dispatched", extra=_delivery_fields(message))
+
+    async def _record(self, update: Awaitable[None]) -> None:
+        """Write one dispatch outcome; the metrics count the writes in flight (pending_updates)."""
+        self.metrics.update_pending(1)
+        try:
+            await update
+        finally:
+            self.metrics.update_pending(-1)
 
     async def _failed(self, message: NotificationMessage, reason: str, *, temporary: bool) -> None:
         attempts = max(1, message.attempt_count)
         if not temporary or attempts >= self.config.max_send_attempts:
-            await self.store.mark_message_failed(message.id, reason, retry_after=None)
+            self.metrics.failed(message, permanent=True)
+            await self._record(self.store.mark_message_failed(message.id, reason, retry_after=None))
             return
+        self.metrics.failed(message, permanent=False)
         delay = self.config.retry_interval * (2 ** (attempts - 1))
-        await self.store.mark_message_failed(message.id, reason, retry_after=now_utc() + timedelta(seconds=delay))
+        await self._record(
+            self.store.mark_message_failed(message.id, reason, retry_after=now_utc() + timedelta(seconds=delay))
+        )
         asyncio.get_running_loop().call_later(delay, self.wake)
 
 

@@ -283,3 +283,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def purge_messages(self, older_than: datetime) -> int:
         """Delete messages created before `older_than` (Coder keeps 7 days)."""
+
+    # -- health ------------------------------------------------------------------------------
+    async def ping(self) -> None:
+        """Answer a trivial query, or raise: what `GET /healthz` asks (callers bound the wait)."""
+        await self.get_site_config("deployment_id")

@@ -63,6 +63,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 POOL_MIN = 2
 POOL_MAX = 16
+PING_POOL_TIMEOUT = 0.9  # inside the health check's one second, so its answer names the cause
 
 _INBOX_COLS = "id, user_id, template_id, targets, title, content, icon, actions, read_at, created_at"
 _USER_COLS = "id, username, email, name, roles, is_system, status, created_at"
@@ -870,3 +871,14 @@ class PostgresStore(Store):
     async def purge_messages(self, older_than: datetime) -> int:
         """Delete messages created before `older_than`."""
         return await self._rowcount("DELETE FROM notification_messages WHERE created_at < %s", (older_than,))
+
+    # -- health ------------------------------------------------------------------------------
+    async def ping(self) -> None:
+        """`SELECT 1` on a pooled connection; StoreError when none is to be had (the pool keeps retrying)."""
+        try:
+            async with self._pool.connection(timeout=PING_POOL_TIMEOUT) as conn:
+                await conn.execute("SELECT 1")
+        except PoolTimeout:
+            raise StoreError(f"no PostgreSQL connection within {PING_POOL_TIMEOUT:g}s") from None
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL: {str(exc).strip()}") from exc

@@ -1224,6 +1224,30 @@ class SqliteStore(Store):
 
         return await self.run_write(job)
 
+    # -- health ---------------------------------------------------------------------------------------
+    async def ping(self) -> None:
+        """A trivial query on a reader thread, and on a fresh connection to the file at the path.
+
+        Open connections keep working on a database file that was deleted or replaced (they hold the old
+        inode), so only a new connection notices that the path no longer leads to this database.
+        """
+        file = self._file
+        if file is None:
+            raise StoreError("the store is not open")
+        uri = file.resolve().as_uri() + "?mode=ro"
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute("SELECT 1 FROM site_configs LIMIT 1").fetchall()
+            fresh = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                fresh.execute("SELECT 1 FROM site_configs LIMIT 1").fetchall()
+            except sqlite3.Error as exc:
+                raise sqlite3.OperationalError(f"{file.name}: {exc}") from exc
+            finally:
+                fresh.close()
+
+        await self.run_read(job)
+
 
 def _file_identity(path: Path) -> tuple[int, int]:
     info = os.stat(path)
