@@ -288,7 +288,9 @@ class Dispatcher:
             self.metrics.update_pending(-1)
 
     async def _failed(self, message: NotificationMessage, reason: str, *, temporary: bool) -> None:
-        attempts = max(1, message.attempt_count)
+        # attempt_count grows when an attempt ends: this failure is attempt number attempt_count + 1.
+        # (max(1, attempt_count) counted the first two failures alike: --max-send-attempts 5 gave 6 tries.)
+        attempts = message.attempt_count + 1
         if not temporary or attempts >= self.config.max_send_attempts:
             self.metrics.failed(message, permanent=True)
             await self._record(self.store.mark_message_failed(message.id, reason, retry_after=None))

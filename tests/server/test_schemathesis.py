@@ -41,8 +41,10 @@ def test_schemathesis(live_server: LiveServer, who: str, tmp_path: Path) -> None
         "40",
         "--seed",
         "1",
+        # One worker: with two, generating in threads now and then trips CPython 3.11's "AST constructor
+        # recursion depth mismatch" SystemError inside schemathesis' syntax fuzzing (a tool crash, not ours).
         "--workers",
-        "2",
+        "1",
         "--report-dir",
         str(tmp_path),
         "--no-color",
