@@ -33,6 +33,7 @@ ALERT_MODES = ("bell", "osc9", "osc777", "command", "off")
 DEFAULT_ALERT = "bell"
 # Seconds between the open inbox's checks for read changes made elsewhere (one small request each).
 DEFAULT_CHECK_INTERVAL = 15.0
+DEFAULT_SERVER_IDLE_TIMEOUT = 600.0
 
 ENV_CONFIG_DIR = "INBOX_TUI_CONFIG_DIR"
 ENV_DATA_DIR = "INBOX_TUI_DATA_DIR"
@@ -79,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
         f"{DEFAULT_CHECK_INTERVAL:g}",
         "Seconds between the open inbox's checks for read changes made elsewhere (one small request); "
         "`0` turns the timer off (focus, arrivals and reconnects still check).",
+    ),
+    Setting(
+        "server_idle_timeout",
+        "number",
+        f"{DEFAULT_SERVER_IDLE_TIMEOUT:g}",
+        "Seconds the shared local server keeps running with no client before it stops (`0`: never); "
+        "`INBOX_TUI_SERVER_IDLE_TIMEOUT` beats it.",
     ),
     Setting(
         "keys",
@@ -224,6 +232,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     check_interval: float = DEFAULT_CHECK_INTERVAL
+    server_idle_timeout: float = DEFAULT_SERVER_IDLE_TIMEOUT
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = CONFIG_FILE) -> Config:
@@ -245,6 +254,7 @@ class Config:
         alert_command = take_str("alert_command")
         theme = take_str("theme")
         check_interval = _take_interval(extra, "check_interval", source)
+        server_idle_timeout = _take_interval(extra, "server_idle_timeout", source, DEFAULT_SERVER_IDLE_TIMEOUT)
         raw_keys = extra.pop("keys", {})
         if not isinstance(raw_keys, dict):
             raise ConfigError(f'{source}: `keys` must be a table of binding id = "key"')
@@ -267,6 +277,7 @@ class Config:
             keys=keys,
             extra=extra,
             check_interval=check_interval,
+            server_idle_timeout=server_idle_timeout,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -282,6 +293,8 @@ class Config:
             data["theme"] = self.theme
         if self.check_interval != DEFAULT_CHECK_INTERVAL:
             data["check_interval"] = self.check_interval
+        if self.server_idle_timeout != DEFAULT_SERVER_IDLE_TIMEOUT:
+            data["server_idle_timeout"] = self.server_idle_timeout
         for key, value in self.extra.items():
             if not isinstance(value, dict):
                 data[key] = value
@@ -293,9 +306,9 @@ class Config:
         return data
 
 
-def _take_interval(data: dict[str, Any], key: str, source: str) -> float:
+def _take_interval(data: dict[str, Any], key: str, source: str, default: float = DEFAULT_CHECK_INTERVAL) -> float:
     """A number of seconds, 0 or more (0 = off); fractions are fine (tests use short intervals)."""
-    value = data.pop(key, DEFAULT_CHECK_INTERVAL)
+    value = data.pop(key, default)
     # TOML booleans are ints to Python: `check_interval = true` is a mistake, not one second.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{source}: `{key}` must be a number of seconds, not {type(value).__name__}")

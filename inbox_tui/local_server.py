@@ -35,7 +35,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inbox_tui.config import ENV_RUNTIME_DIR, ENV_SERVER_IDLE_TIMEOUT, ENV_SERVER_TIMEOUT, data_dir, state_dir
+from inbox_tui.config import (
+    DEFAULT_SERVER_IDLE_TIMEOUT,
+    ENV_RUNTIME_DIR,
+    ENV_SERVER_IDLE_TIMEOUT,
+    ENV_SERVER_TIMEOUT,
+    ConfigError,
+    data_dir,
+    load_config,
+    state_dir,
+)
 from inbox_tui.embedded import (
     DB_FILE,
     LOG_FILE,
@@ -48,7 +57,7 @@ from inbox_tui.embedded import (
 )
 from inbox_tui.private_files import ensure_private_dir
 
-DEFAULT_IDLE_TIMEOUT = 600.0
+DEFAULT_IDLE_TIMEOUT = DEFAULT_SERVER_IDLE_TIMEOUT
 START_TIMEOUT = 30.0
 PROBE_TIMEOUT = 1.0  # how long a server that is alive may take to answer one probe
 SLOW_NOTICE = 2.0  # after this long waiting for a server that holds the lock, say so
@@ -134,8 +143,16 @@ def _seconds(variable: str, default: float) -> float:
 
 
 def idle_timeout() -> float:
-    """Seconds the server waits with no client before it exits (`$INBOX_TUI_SERVER_IDLE_TIMEOUT`, 0 = never)."""
-    return _seconds(ENV_SERVER_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)
+    """Seconds the server waits with no client before it exits, 0 = never.
+
+    `$INBOX_TUI_SERVER_IDLE_TIMEOUT`, else the config file's `server_idle_timeout`, else 10 minutes.
+    """
+    if os.environ.get(ENV_SERVER_IDLE_TIMEOUT, "").strip():
+        return _seconds(ENV_SERVER_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)
+    try:
+        return load_config().server_idle_timeout
+    except ConfigError as exc:
+        raise EmbeddedError(str(exc)) from exc
 
 
 def start_timeout() -> float:
