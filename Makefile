@@ -37,6 +37,7 @@ test: lint typecheck unit
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check server inbox_tui tests benchmarks scripts
 	$(BIN)/ruff format --check server inbox_tui tests benchmarks scripts
+	$(BIN)/lint-imports
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
