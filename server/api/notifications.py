@@ -9,6 +9,7 @@ from server.api.common import database_replaced, field_of
 from server.context import AppContext
 from server.errors import ApiError, forbidden, internal_error
 from server.http import Request, Response, empty_response
+from server.notify.enqueue import NoSuchTemplateError
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION, User, now_utc
 from server.store.base import DatabaseReplacedError
 
@@ -34,6 +35,8 @@ async def post_test_notification(ctx: AppContext, req: Request, user: User) -> R
             created_by="send-test-notification",
             targets=None,
         )
+    except NoSuchTemplateError as exc:
+        raise ApiError(400, "Unknown notification template.", str(exc)) from None
     except ApiError:
         raise
     except DatabaseReplacedError as exc:
@@ -97,6 +100,8 @@ async def post_custom_notification(ctx: AppContext, req: Request, user: User) ->
             created_by=str(user.id),
             targets=None,
         )
+    except NoSuchTemplateError as exc:
+        raise ApiError(400, "Unknown notification template.", str(exc)) from None
     except ApiError:
         raise
     except DatabaseReplacedError as exc:

@@ -45,6 +45,7 @@ from server.records import (
     now_utc,
 )
 from server.store.base import (
+    INHIBITED_REASON,
     PAGE_SIZE,
     DuplicateUserError,
     Store,
@@ -723,7 +724,7 @@ class PostgresStore(Store):
             + " AS disabled FROM due JOIN notification_messages m ON m.id = due.id"
             ") UPDATE notification_messages m SET"
             "  status = CASE WHEN j.disabled THEN 'inhibited' ELSE 'leased' END::notification_message_status,"
-            "  status_reason = CASE WHEN j.disabled THEN 'disabled by user' ELSE m.status_reason END,"
+            "  status_reason = CASE WHEN j.disabled THEN %(inhibited_reason)s ELSE m.status_reason END,"
             "  leased_until = CASE WHEN j.disabled THEN NULL ELSE %(until)s END,"
             "  updated_at = %(now)s"
             " FROM judged j WHERE m.id = j.id"
@@ -733,7 +734,9 @@ class PostgresStore(Store):
         until = now + timedelta(seconds=lease_seconds)
         while len(leased) < limit:
             want = limit - len(leased)
-            rows = await self._fetchall(query, {"now": now, "limit": want, "until": until})
+            rows = await self._fetchall(
+                query, {"now": now, "limit": want, "until": until, "inhibited_reason": INHIBITED_REASON}
+            )
             batch = [_message(r[1:]) for r in rows if not r[0]]
             batch.sort(key=lambda m: (m.created_at, m.id))
             leased.extend(batch)

@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from server.errors import go_escape
 from server.private_files import prepare_sqlite_file
 from server.records import (
     ApiToken,
@@ -49,6 +48,7 @@ from server.records import (
     now_utc,
 )
 from server.store.base import (
+    INHIBITED_REASON,
     PAGE_SIZE,
     DatabaseReplacedError,
     DuplicateUserError,
@@ -59,6 +59,7 @@ from server.store.base import (
 from server.store.inbox_clock import InboxClock
 from server.store.local_pubsub import LocalPubsub
 from server.store.sqlite_wire import INBOX_WIRE_JSON, read_at_wire, wire_parts
+from server.wire import go_escape
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,6 @@ STATEMENT_CACHE: Final = 256
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
-
-# Reason recorded on a message whose template the user disabled between enqueue and dispatch.
-INHIBITED_REASON: Final = "disabled by user"  # the PostgreSQL backend records the same
 
 
 # -- value conversion -------------------------------------------------------------------------------
