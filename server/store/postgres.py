@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import select
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 try:
@@ -31,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "PostgreSQL support needs the 'postgres' extra (psycopg 3 and psycopg_pool): pip install 'inbox-tui[postgres]'"
     ) from exc
 
+from server.bundled import migrations, template_rows
 from server.records import (
     ApiToken,
     InboxFilter,
@@ -60,7 +59,6 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_lock key serialising migrations and template seeding across replicas ("inbox-mg").
 MIGRATION_LOCK_KEY = 0x696E626F782D6D67
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 POOL_MIN = 2
 POOL_MAX = 16
@@ -185,25 +183,6 @@ def _uuid_list(values: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
     return None if values is None else list(values)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """The bundled migrations as (version, file name, SQL), in version order."""
-    folder = resources.files("server.store").joinpath("migrations", "postgres")
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    return found
-
-
-def bundled_templates() -> list[dict[str, Any]]:
-    """The seed templates of `server/data/notification-templates.json` (system and custom)."""
-    text = resources.files("server.data").joinpath("notification-templates.json").read_text(encoding="utf-8")
-    data = json.loads(text)
-    return [*data.get("system", []), *data.get("custom", [])]
-
-
 class PostgresStore(Store):
     """The store on PostgreSQL: pooled connections and one LISTEN connection per process."""
 
@@ -294,7 +273,7 @@ class PostgresStore(Store):
                 )
                 cur = await conn.execute("SELECT version FROM schema_migrations")
                 applied = {row[0] for row in await cur.fetchall()}
-                for version, name, text in migrations():
+                for version, name, text in migrations("postgres"):
                     if version in applied:
                         continue
                     log.info("applying migration %s", name)
@@ -322,7 +301,7 @@ class PostgresStore(Store):
                 t["kind"],
                 bool(t["enabled_by_default"]),
             )
-            for t in bundled_templates()
+            for t in template_rows()
         ]
         async with conn.transaction(), conn.cursor() as cur:
             await cur.executemany(

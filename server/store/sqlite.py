@@ -16,7 +16,6 @@ microseconds since the Unix epoch, uuid arrays and jsonb are JSON text.
 from __future__ import annotations
 
 import asyncio
-import importlib.resources
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from server.bundled import migrations, template_rows
 from server.private_files import prepare_sqlite_file
 from server.records import (
     ApiToken,
@@ -325,26 +325,6 @@ def _split_statements(script: str) -> list[str]:
     if buf.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buf.splitlines()):
         raise StoreError(f"incomplete SQL statement in migration: {buf.strip()[:80]!r}")
     return statements
-
-
-def _migrations() -> list[tuple[int, str, str]]:
-    """The bundled migrations as (version, name, sql), in version order."""
-    folder = importlib.resources.files("server.store").joinpath("migrations", "sqlite")
-    found: list[tuple[int, str, str]] = []
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
-            continue
-        version = int(entry.name.split("_", 1)[0])
-        found.append((version, entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    return found
-
-
-def _bundled_templates() -> list[dict[str, Any]]:
-    """Every template of server/data/notification-templates.json (system and custom)."""
-    text = importlib.resources.files("server.data").joinpath("notification-templates.json").read_text("utf-8")
-    data = json.loads(text)
-    return [*data.get("system", []), *data.get("custom", [])]
 
 
 # -- the writer ---------------------------------------------------------------------------------------
@@ -1281,7 +1261,7 @@ def _migrate(conn: sqlite3.Connection) -> list[int]:
     )
     done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
     applied: list[int] = []
-    for version, name, script in _migrations():
+    for version, name, script in migrations("sqlite"):
         if version in done:
             continue
         for statement in _split_statements(script):
@@ -1310,7 +1290,7 @@ def _seed_templates(conn: sqlite3.Connection) -> int:
             t.get("kind") or "system",
             int(bool(t.get("enabled_by_default", True))),
         )
-        for t in _bundled_templates()
+        for t in template_rows()
     ]
     conn.executemany(SQL_SEED_TEMPLATE, rows)
     return len(rows)
