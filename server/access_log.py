@@ -11,12 +11,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from server.asgi import ASGIApp, Message, Receive, Scope, Send
+from server.asgi import USER_ID_KEY, ASGIApp, Message, Receive, Scope, Send
 from server.logs import fields
 
 log = logging.getLogger("server.request")
-
-USER_ID_KEY = "inbox.user_id"  # set in the ASGI scope by the app once a request is authenticated
 
 
 class AccessLog:

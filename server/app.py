@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.access_log import USER_ID_KEY
 from server.api import inbox, local_status, notifications, preferences, settings, templates, users
 from server.api.common import Handler, database_replaced
-from server.asgi import Receive, Scope, Send
+from server.asgi import USER_ID_KEY, Receive, Scope, Send
 from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext

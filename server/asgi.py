@@ -11,3 +11,5 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+USER_ID_KEY = "inbox.user_id"  # set in the ASGI scope by the app once a request is authenticated (access log)

@@ -13,8 +13,7 @@ import hashlib
 import logging
 from urllib.parse import urlsplit
 
-from server.access_log import USER_ID_KEY
-from server.asgi import Receive, Scope, Send
+from server.asgi import USER_ID_KEY, Receive, Scope, Send
 from server.auth import authenticate, token_from_request
 from server.context import AppContext
 from server.errorlog import error_log
