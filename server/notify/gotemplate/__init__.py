@@ -31,11 +31,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from server.notify.gotemplate.errors import TemplateError, TemplateRenderError, TemplateSyntaxError
-from server.notify.gotemplate.exec import _Exec
-from server.notify.gotemplate.funcs import _FUNC_NAMES
-from server.notify.gotemplate.lex import _syntax_error
-from server.notify.gotemplate.parse import _Parser
-from server.notify.gotemplate.values import _PAYLOAD_ZERO, _Payload, _StringMap
+from server.notify.gotemplate.exec import Exec
+from server.notify.gotemplate.funcs import FUNC_NAMES
+from server.notify.gotemplate.lex import syntax_error
+from server.notify.gotemplate.parse import Parser
+from server.notify.gotemplate.values import PAYLOAD_ZERO, Payload, StringMap
 
 __all__ = [
     "GoTemplate",
@@ -56,21 +56,21 @@ class GoTemplate:
         self.source = source
         self.name = name
         try:
-            self._nodes = _Parser(source, name, _FUNC_NAMES).parse()
+            self._nodes = Parser(source, name, FUNC_NAMES).parse()
         except RecursionError:
-            raise _syntax_error(source, name, "template nested too deeply", 0) from None
+            raise syntax_error(source, name, "template nested too deeply", 0) from None
 
     def render(self, data: Mapping[str, Any], *, base_url: str, current_year: int | None = None) -> str:
         """Execute against Coder's payload shape; `base_url` and `current_year` back the helper funcs."""
         year = current_year if current_year is not None else datetime.now(UTC).year
-        fields: dict[str, Any] = {k: zero() for k, zero in _PAYLOAD_ZERO.items()}
+        fields: dict[str, Any] = {k: zero() for k, zero in PAYLOAD_ZERO.items()}
         fields.update(data)
         labels = fields.get("Labels")
-        fields["Labels"] = _StringMap(labels) if isinstance(labels, Mapping) else _StringMap()
+        fields["Labels"] = StringMap(labels) if isinstance(labels, Mapping) else StringMap()
         if fields.get("Data") is None:
             fields["Data"] = {}
-        root = _Payload(fields)
-        state = _Exec(self.source, self.name, {"base_url": base_url, "current_year": str(year)})
+        root = Payload(fields)
+        state = Exec(self.source, self.name, {"base_url": base_url, "current_year": str(year)})
         state.vars.append(["$", root])
         try:
             state.walk(root, self._nodes)

@@ -7,35 +7,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.notify.gotemplate.errors import TemplateRenderError
-from server.notify.gotemplate.funcs import _BUILTINS, _FuncError, _is_nil
-from server.notify.gotemplate.lex import _q
+from server.notify.gotemplate.funcs import BUILTINS, FuncError, is_nil
+from server.notify.gotemplate.lex import go_quote
 from server.notify.gotemplate.parse import (
-    _Action,
-    _Break,
-    _Chain,
-    _Command,
-    _Const,
-    _Continue,
-    _Control,
-    _DotRef,
-    _FieldRef,
-    _FuncRef,
-    _NilLit,
-    _Node,
-    _Pipe,
-    _Text,
-    _VarRef,
+    Action,
+    Break,
+    Chain,
+    Command,
+    Const,
+    Continue,
+    Control,
+    DotRef,
+    FieldRef,
+    FuncRef,
+    NilLit,
+    Node,
+    Pipe,
+    Text,
+    VarRef,
 )
 from server.notify.gotemplate.values import (
-    _NO_FINAL,
-    _PAYLOAD_ZERO,
     MISSING,
-    _fmt,
-    _from_data,
-    _go_type,
-    _is_int,
-    _Payload,
-    _truth,
+    NO_FINAL,
+    PAYLOAD_ZERO,
+    Payload,
+    format_value,
+    from_data,
+    go_type,
+    is_int,
+    is_true,
 )
 
 
@@ -48,53 +48,57 @@ class _ContinueSignal(Exception):
 
 
 @dataclass(slots=True)
-class _Exec:
+class Exec:
+    """One execution of a template: the output so far and the variable stack."""
+
     source: str  # the template's text and name, for error messages
     name: str
     helpers: dict[str, str]
     out: list[str] = field(default_factory=list)
     vars: list[list[Any]] = field(default_factory=list)  # [name, value] pairs, innermost last
 
-    def error(self, node: _Node, msg: str) -> TemplateRenderError:
+    def error(self, node: Node, msg: str) -> TemplateRenderError:
         src = self.source
         line = src.count("\n", 0, node.pos) + 1
         column = node.pos - (src.rfind("\n", 0, node.pos) + 1) + 1
         context = src[node.pos : node.end]
         name = self.name
-        return TemplateRenderError(f"template: {name}:{line}:{column}: executing {_q(name)} at <{context}>: {msg}")
+        return TemplateRenderError(
+            f"template: {name}:{line}:{column}: executing {go_quote(name)} at <{context}>: {msg}"
+        )
 
     # walking -------------------------------------------------------------------------------------
 
-    def walk(self, dot: Any, nodes: list[_Node]) -> None:
+    def walk(self, dot: Any, nodes: list[Node]) -> None:
         for node in nodes:
-            if isinstance(node, _Text):
+            if isinstance(node, Text):
                 self.out.append(node.text)
-            elif isinstance(node, _Action):
+            elif isinstance(node, Action):
                 value = self.pipeline(dot, node.pipe)
                 if not node.pipe.decl:
-                    self.out.append(_fmt(value))
-            elif isinstance(node, _Control):
+                    self.out.append(format_value(value))
+            elif isinstance(node, Control):
                 if node.kind == "range":
                     self.walk_range(dot, node)
                 else:
                     self.walk_if_or_with(dot, node)
-            elif isinstance(node, _Break):
+            elif isinstance(node, Break):
                 raise _BreakSignal
-            elif isinstance(node, _Continue):
+            elif isinstance(node, Continue):
                 raise _ContinueSignal
 
-    def walk_if_or_with(self, dot: Any, node: _Control) -> None:
+    def walk_if_or_with(self, dot: Any, node: Control) -> None:
         mark = len(self.vars)
         try:
             value = self.pipeline(dot, node.pipe)
-            if _truth(value):
+            if is_true(value):
                 self.walk(value if node.kind == "with" else dot, node.body)
             elif node.else_body is not None:
                 self.walk(dot, node.else_body)
         finally:
             del self.vars[mark:]
 
-    def walk_range(self, dot: Any, node: _Control) -> None:
+    def walk_range(self, dot: Any, node: Control) -> None:
         mark = len(self.vars)
         try:
             value = self.pipeline(dot, node.pipe)
@@ -102,17 +106,17 @@ class _Exec:
             decl = node.pipe.decl
             items: list[tuple[Any, Any]]
             if isinstance(value, list | tuple):
-                items = [(i, _from_data(v)) for i, v in enumerate(value)]
+                items = [(i, from_data(v)) for i, v in enumerate(value)]
             elif isinstance(value, Mapping):
-                items = [(k, _from_data(value[k])) for k in sorted(value, key=str)]
-            elif _is_int(value):
+                items = [(k, from_data(value[k])) for k in sorted(value, key=str)]
+            elif is_int(value):
                 if len(decl) > 1:
                     raise self.error(node.pipe, f"can't use {value} to iterate over more than one variable")
                 items = [(i, i) for i in range(value)]
-            elif _is_nil(value):
+            elif is_nil(value):
                 items = []
             else:
-                raise self.error(node.pipe, f"range can't iterate over {_fmt(value)}")
+                raise self.error(node.pipe, f"range can't iterate over {format_value(value)}")
             for key, elem in items:
                 if decl:
                     self.vars[-1][1] = elem
@@ -133,8 +137,8 @@ class _Exec:
 
     # evaluation ----------------------------------------------------------------------------------
 
-    def pipeline(self, dot: Any, pipe: _Pipe) -> Any:
-        value = _NO_FINAL
+    def pipeline(self, dot: Any, pipe: Pipe) -> Any:
+        value = NO_FINAL
         for cmd in pipe.cmds:
             value = self.command(dot, cmd, value)
             if value is None:
@@ -146,87 +150,85 @@ class _Exec:
                 self.vars.append([name, value])
         return value
 
-    def set_var(self, node: _Node, name: str, value: Any) -> None:
+    def set_var(self, node: Node, name: str, value: Any) -> None:
         for pair in reversed(self.vars):
             if pair[0] == name:
                 pair[1] = value
                 return
         raise self.error(node, f"undefined variable: {name}")
 
-    def var_value(self, node: _Node, name: str) -> Any:
+    def var_value(self, node: Node, name: str) -> Any:
         for pair in reversed(self.vars):
             if pair[0] == name:
                 return pair[1]
         raise self.error(node, f"undefined variable: {name}")
 
-    def not_a_function(self, cmd: _Command, final: Any) -> None:
-        if len(cmd.args) > 1 or final is not _NO_FINAL:
+    def not_a_function(self, cmd: Command, final: Any) -> None:
+        if len(cmd.args) > 1 or final is not NO_FINAL:
             arg = cmd.args[0]
             raise self.error(arg, f"can't give argument to non-function {self.source[arg.pos : arg.end]}")
 
-    def command(self, dot: Any, cmd: _Command, final: Any) -> Any:
+    def command(self, dot: Any, cmd: Command, final: Any) -> Any:
         first = cmd.args[0]
-        if isinstance(first, _FieldRef):
+        if isinstance(first, FieldRef):
             return self.field_chain(dot, dot, first, first.idents, cmd.args, final)
-        if isinstance(first, _Chain):
+        if isinstance(first, Chain):
             receiver = self.arg(dot, first.node)
             return self.field_chain(dot, receiver, first, first.idents, cmd.args, final)
-        if isinstance(first, _FuncRef):
+        if isinstance(first, FuncRef):
             return self.call(dot, first, cmd.args[1:], final)
-        if isinstance(first, _VarRef):
+        if isinstance(first, VarRef):
             value = self.var_value(first, first.name)
             if not first.idents:
                 self.not_a_function(cmd, final)
                 return value
             return self.field_chain(dot, value, first, first.idents, cmd.args, final)
         self.not_a_function(cmd, final)
-        if isinstance(first, _Pipe):
+        if isinstance(first, Pipe):
             return self.pipeline(dot, first)
-        if isinstance(first, _Const):
+        if isinstance(first, Const):
             return first.value
-        if isinstance(first, _DotRef):
+        if isinstance(first, DotRef):
             return dot
         raise self.error(first, "nil is not a command")
 
-    def arg(self, dot: Any, node: _Node) -> Any:
+    def arg(self, dot: Any, node: Node) -> Any:
         """Evaluate one argument (Go's evalArg for an interface{} or reflect.Value parameter)."""
-        if isinstance(node, _DotRef):
+        if isinstance(node, DotRef):
             return dot
-        if isinstance(node, _NilLit):
+        if isinstance(node, NilLit):
             return None
-        if isinstance(node, _Const):
+        if isinstance(node, Const):
             return node.value
-        if isinstance(node, _FieldRef):
-            return self.field_chain(dot, dot, node, node.idents, [node], _NO_FINAL)
-        if isinstance(node, _VarRef):
+        if isinstance(node, FieldRef):
+            return self.field_chain(dot, dot, node, node.idents, [node], NO_FINAL)
+        if isinstance(node, VarRef):
             value = self.var_value(node, node.name)
             if node.idents:
-                value = self.field_chain(dot, value, node, node.idents, [node], _NO_FINAL)
+                value = self.field_chain(dot, value, node, node.idents, [node], NO_FINAL)
             return value
-        if isinstance(node, _Pipe):
+        if isinstance(node, Pipe):
             return self.pipeline(dot, node)
-        if isinstance(node, _FuncRef):
-            return self.call(dot, node, [], _NO_FINAL)
-        if isinstance(node, _Chain):
+        if isinstance(node, FuncRef):
+            return self.call(dot, node, [], NO_FINAL)
+        if isinstance(node, Chain):
             receiver = self.arg(dot, node.node)
-            return self.field_chain(dot, receiver, node, node.idents, [node], _NO_FINAL)
+            return self.field_chain(dot, receiver, node, node.idents, [node], NO_FINAL)
         raise self.error(node, "can't handle argument")  # pragma: no cover - the parser allows no other
 
-    def field_chain(
-        self, dot: Any, receiver: Any, node: _Node, idents: list[str], args: list[_Node], final: Any
-    ) -> Any:
+    def field_chain(self, dot: Any, receiver: Any, node: Node, idents: list[str], args: list[Node], final: Any) -> Any:
         for ident in idents[:-1]:
             receiver = self.field(node, ident, False, receiver)
-        has_args = len(args) > 1 or final is not _NO_FINAL
+        has_args = len(args) > 1 or final is not NO_FINAL
         return self.field(node, idents[-1], has_args, receiver)
 
-    def field(self, node: _Node, name: str, has_args: bool, receiver: Any) -> Any:
+    def field(self, node: Node, name: str, has_args: bool, receiver: Any) -> Any:
         if receiver is MISSING:
             return MISSING  # missingkey=invalid: a field of an invalid value is invalid too
         if receiver is None:
             raise self.error(node, f"nil pointer evaluating interface {{}}.{name}")
-        if isinstance(receiver, _Payload):
-            if name not in _PAYLOAD_ZERO:
+        if isinstance(receiver, Payload):
+            if name not in PAYLOAD_ZERO:
                 raise self.error(node, f"can't evaluate field {name} in type types.MessagePayload")
             if has_args:
                 raise self.error(node, f"{name} has arguments but cannot be invoked as function")
@@ -234,13 +236,13 @@ class _Exec:
         if isinstance(receiver, Mapping):
             if has_args:
                 raise self.error(node, f"{name} is not a method but has arguments")
-            return _from_data(receiver[name]) if name in receiver else MISSING
-        raise self.error(node, f"can't evaluate field {name} in type {_go_type(receiver)}")
+            return from_data(receiver[name]) if name in receiver else MISSING
+        raise self.error(node, f"can't evaluate field {name} in type {go_type(receiver)}")
 
-    def call(self, dot: Any, fn: _FuncRef, args: list[_Node], final: Any) -> Any:
+    def call(self, dot: Any, fn: FuncRef, args: list[Node], final: Any) -> Any:
         name = fn.name
-        impl, least, most = _BUILTINS[name]
-        count = len(args) + (final is not _NO_FINAL)
+        impl, least, most = BUILTINS[name]
+        count = len(args) + (final is not NO_FINAL)
         if count < least or (most is not None and count > most):
             want = f"at least {least}" if most is None else str(most)
             raise self.error(fn, f"wrong number of args for {name}: want {want} got {count}")
@@ -249,17 +251,17 @@ class _Exec:
             value: Any = MISSING
             for node in args:
                 value = self.arg(dot, node)
-                if _truth(value) == (name == "or"):
+                if is_true(value) == (name == "or"):
                     return value
-            return final if final is not _NO_FINAL else value
+            return final if final is not NO_FINAL else value
         if name in self.helpers:
             return self.helpers[name]
         values = [self.arg(dot, node) for node in args]
-        if final is not _NO_FINAL:
+        if final is not NO_FINAL:
             values.append(final)
         if name == "printf" and not isinstance(values[0], str):
-            raise self.error(fn, f"wrong type for value; expected string; got {_go_type(values[0])}")
+            raise self.error(fn, f"wrong type for value; expected string; got {go_type(values[0])}")
         try:
             return impl(*values)
-        except _FuncError as exc:
+        except FuncError as exc:
             raise self.error(fn, f"error calling {name}: {exc}") from None

@@ -12,18 +12,18 @@ from typing import Any
 from server.notify.gotemplate.values import (
     MISSING,
     NO_VALUE,
-    _fmt,
-    _from_data,
-    _go_float,
-    _go_type,
-    _is_int,
-    _StringMap,
-    _truth,
+    StringMap,
+    format_value,
+    from_data,
+    go_float,
+    go_type,
+    is_int,
+    is_true,
 )
 
 
-class _FuncError(Exception):
-    pass
+class FuncError(Exception):
+    """A builtin refused its arguments; the executor adds the position."""
 
 
 def _basic_kind(v: Any) -> str | None:
@@ -38,26 +38,27 @@ def _basic_kind(v: Any) -> str | None:
     return None
 
 
-def _is_nil(v: Any) -> bool:
+def is_nil(v: Any) -> bool:
+    """Go's nil: the missing value or None."""
     return v is MISSING or v is None
 
 
 def _eq(*args: Any) -> bool:
     if len(args) < 2:
-        raise _FuncError("missing argument for comparison")
+        raise FuncError("missing argument for comparison")
     a1, k1 = args[0], _basic_kind(args[0])
     for a2 in args[1:]:
         k2 = _basic_kind(a2)
         if k1 != k2:
-            if not _is_nil(a1) and not _is_nil(a2):
-                raise _FuncError(f"incompatible types for comparison: {_go_type(a1)} and {_go_type(a2)}")
+            if not is_nil(a1) and not is_nil(a2):
+                raise FuncError(f"incompatible types for comparison: {go_type(a1)} and {go_type(a2)}")
             truth = False
         elif k1 is not None:
             truth = a1 == a2
-        elif _is_nil(a1) or _is_nil(a2):
-            truth = _is_nil(a1) and _is_nil(a2)
+        elif is_nil(a1) or is_nil(a2):
+            truth = is_nil(a1) and is_nil(a2)
         else:
-            raise _FuncError(f"non-comparable type {_fmt(a2)}: {_go_type(a2)}")
+            raise FuncError(f"non-comparable type {format_value(a2)}: {go_type(a2)}")
         if truth:
             return True
     return False
@@ -66,9 +67,9 @@ def _eq(*args: Any) -> bool:
 def _lt(a: Any, b: Any) -> bool:
     k1, k2 = _basic_kind(a), _basic_kind(b)
     if k1 is None or k2 is None or k1 == "bool":
-        raise _FuncError("invalid type for comparison")
+        raise FuncError("invalid type for comparison")
     if k1 != k2:
-        raise _FuncError(f"incompatible types for comparison: {_go_type(a)} and {_go_type(b)}")
+        raise FuncError(f"incompatible types for comparison: {go_type(a)} and {go_type(b)}")
     return bool(a < b)
 
 
@@ -81,62 +82,62 @@ def _len(v: Any) -> int:
         return len(v.encode())  # Go's len of a string counts bytes
     if isinstance(v, Mapping | list | tuple):
         return len(v)
-    if _is_nil(v):
-        raise _FuncError("len of nil pointer")
-    raise _FuncError(f"len of type {_go_type(v)}")
+    if is_nil(v):
+        raise FuncError("len of nil pointer")
+    raise FuncError(f"len of type {go_type(v)}")
 
 
 def _index_arg(i: Any, size: int) -> int:
-    if _is_nil(i):
-        raise _FuncError("cannot index slice/array with nil")
-    if not _is_int(i):
-        raise _FuncError(f"cannot index slice/array with type {_go_type(i)}")
+    if is_nil(i):
+        raise FuncError("cannot index slice/array with nil")
+    if not is_int(i):
+        raise FuncError(f"cannot index slice/array with type {go_type(i)}")
     if i < 0 or i > size:
-        raise _FuncError(f"index out of range: {i}")
+        raise FuncError(f"index out of range: {i}")
     return int(i)
 
 
 def _index(item: Any, *indexes: Any) -> Any:
-    if _is_nil(item):
-        raise _FuncError("index of untyped nil")
+    if is_nil(item):
+        raise FuncError("index of untyped nil")
     for i in indexes:
         if item is None:
-            raise _FuncError("index of nil pointer")
+            raise FuncError("index of nil pointer")
         if isinstance(item, list | tuple | str):
             x = _index_arg(i, len(item))
             seq: Sequence[Any] = item.encode() if isinstance(item, str) else item
             if x >= len(seq):
-                raise _FuncError(f"reflect: slice index out of range: {x}")
-            item = seq[x] if isinstance(item, str) else _from_data(seq[x])
+                raise FuncError(f"reflect: slice index out of range: {x}")
+            item = seq[x] if isinstance(item, str) else from_data(seq[x])
         elif isinstance(item, Mapping):
-            if _is_nil(i):
-                raise _FuncError("value is nil; should be of type string")
+            if is_nil(i):
+                raise FuncError("value is nil; should be of type string")
             if not isinstance(i, str):
-                raise _FuncError(f"value has type {_go_type(i)}; should be string")
+                raise FuncError(f"value has type {go_type(i)}; should be string")
             # A missing key gives the zero value of the element type: "" for Labels, nil for Data.
-            item = _from_data(item[i]) if i in item else "" if isinstance(item, _StringMap) else None
+            item = from_data(item[i]) if i in item else "" if isinstance(item, StringMap) else None
         else:
-            raise _FuncError(f"can't index item of type {_go_type(item)}")
+            raise FuncError(f"can't index item of type {go_type(item)}")
     return item
 
 
 def _slice(item: Any, *indexes: Any) -> Any:
-    if _is_nil(item):
-        raise _FuncError("slice of untyped nil")
+    if is_nil(item):
+        raise FuncError("slice of untyped nil")
     if len(indexes) > 3:
-        raise _FuncError(f"too many slice indexes: {len(indexes)}")
+        raise FuncError(f"too many slice indexes: {len(indexes)}")
     if not isinstance(item, list | tuple | str):
-        raise _FuncError(f"can't slice item of type {_go_type(item)}")
+        raise FuncError(f"can't slice item of type {go_type(item)}")
     if isinstance(item, str) and len(indexes) == 3:
-        raise _FuncError("cannot 3-index slice a string")
+        raise FuncError("cannot 3-index slice a string")
     seq = item.encode() if isinstance(item, str) else list(item)
     idx = [0, len(seq), len(seq)]
     for n, i in enumerate(indexes):
         idx[n] = _index_arg(i, len(seq))
     if idx[0] > idx[1]:
-        raise _FuncError(f"invalid slice index: {idx[0]} > {idx[1]}")
+        raise FuncError(f"invalid slice index: {idx[0]} > {idx[1]}")
     if len(indexes) == 3 and idx[1] > idx[2]:
-        raise _FuncError(f"invalid slice index: {idx[1]} > {idx[2]}")
+        raise FuncError(f"invalid slice index: {idx[1]} > {idx[2]}")
     part = seq[idx[0] : idx[1]]
     return part.decode(errors="replace") if isinstance(part, bytes) else part
 
@@ -149,7 +150,7 @@ def _sprint(args: Sequence[Any], *, always_space: bool = False) -> str:
         is_string = isinstance(a, str)
         if n and (always_space or (not is_string and not prev_string)):
             out.append(" ")
-        out.append("<nil>" if _is_nil(a) else _fmt(a))
+        out.append("<nil>" if is_nil(a) else format_value(a))
         prev_string = is_string
     return "".join(out)
 
@@ -158,7 +159,7 @@ def _eval_args(args: Sequence[Any]) -> str:
     """text/template's evalArgs: like Sprint, but a nil argument prints `<no value>`."""
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
-    return _sprint([NO_VALUE if _is_nil(a) else a for a in args])
+    return _sprint([NO_VALUE if is_nil(a) else a for a in args])
 
 
 _PRINTF_RE = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?([a-zA-Z%])")
@@ -182,9 +183,9 @@ def _sprintf(fmt: str, *args: Any) -> str:
         a = args[argi]
         argi += 1
         kind = _basic_kind(a)
-        bad = f"%!{verb}({_go_type(a)}={_fmt(a)})"
+        bad = f"%!{verb}({go_type(a)}={format_value(a)})"
         if verb == "v" or (verb == "s" and kind == "string"):
-            text = _fmt(a) if not _is_nil(a) else "<nil>"
+            text = format_value(a) if not is_nil(a) else "<nil>"
             if verb == "s" and prec:
                 text = text[: int(prec)]
         elif verb == "s":
@@ -192,7 +193,7 @@ def _sprintf(fmt: str, *args: Any) -> str:
         elif verb == "q" and kind == "string":
             text = json.dumps(a, ensure_ascii=False)
         elif verb == "t" and kind == "bool":
-            text = _fmt(a)
+            text = format_value(a)
         elif verb in "dxXc" and kind == "int":
             spec = {"d": "d", "x": "x", "X": "X"}.get(verb)
             text = chr(a) if verb == "c" else format(a, ("+" if "+" in flags else "") + str(spec))
@@ -202,7 +203,7 @@ def _sprintf(fmt: str, *args: Any) -> str:
         elif verb in "feEgG" and kind == "float":
             p = "" if prec is None else "." + (prec or "0")
             if verb in "gG" and prec is None:
-                text = _go_float(a)
+                text = go_float(a)
             else:
                 text = format(a, ("+" if "+" in flags else "") + (p or ".6") + verb)
         else:
@@ -219,7 +220,7 @@ def _sprintf(fmt: str, *args: Any) -> str:
         out.append(text)
     out.append(fmt[last:])
     if argi < len(args):
-        extra = ", ".join(f"{_go_type(a)}={_fmt(a)}" for a in args[argi:])
+        extra = ", ".join(f"{go_type(a)}={format_value(a)}" for a in args[argi:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
 
@@ -258,10 +259,10 @@ def _urlquery(*args: Any) -> str:
 
 
 # name -> (function, minimum argument count, maximum argument count or None for variadic)
-_BUILTINS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "and": (lambda *a: a[-1], 1, None),  # evaluated lazily in _Exec.call
+BUILTINS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
+    "and": (lambda *a: a[-1], 1, None),  # evaluated lazily in Exec.call
     "or": (lambda *a: a[-1], 1, None),
-    "not": (lambda a: not _truth(a), 1, 1),
+    "not": (lambda a: not is_true(a), 1, 1),
     "len": (_len, 1, 1),
     "index": (_index, 1, None),
     "slice": (_slice, 1, None),
@@ -280,4 +281,4 @@ _BUILTINS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "base_url": (lambda: "", 0, 0),  # replaced per render
     "current_year": (lambda: "", 0, 0),
 }
-_FUNC_NAMES = frozenset(_BUILTINS)
+FUNC_NAMES = frozenset(BUILTINS)

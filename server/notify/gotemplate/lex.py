@@ -18,7 +18,9 @@ _NUMBER_RE = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class _Tok:
+class Tok:
+    """One token: its kind, text and offset in the source."""
+
     kind: str  # text ldelim rdelim space field var ident keyword bool nil dot number string char
     # lparen rparen pipe declare assign charconst eof
     val: str
@@ -29,14 +31,16 @@ def _alnum(c: str) -> bool:
     return c == "_" or c.isalpha() or c.isdecimal()
 
 
-class _Lexer:
+class Lexer:
+    """Template text to tokens, as Go's lexer cuts it (text, delimiters with trim markers, action tokens)."""
+
     def __init__(self, src: str, name: str) -> None:
         self.src = src
         self.name = name
-        self.toks: list[_Tok] = []
+        self.toks: list[Tok] = []
 
     def error(self, msg: str, pos: int) -> TemplateSyntaxError:
-        return _syntax_error(self.src, self.name, msg, pos)
+        return syntax_error(self.src, self.name, msg, pos)
 
     def at_right_delim(self, p: int) -> int:
         """0 if no closing delimiter starts at p, else its length (2, or 4 with a trim marker)."""
@@ -51,7 +55,7 @@ class _Lexer:
         s = self.src
         return p >= len(s) or s[p] in _SPACE or s[p] in ".,|:)(" or s.startswith("}}", p)
 
-    def run(self) -> list[_Tok]:
+    def run(self) -> list[Tok]:
         s, n = self.src, len(self.src)
         pos = 0
         trim_next = False
@@ -64,9 +68,9 @@ class _Lexer:
             if trim_left:
                 text = text.rstrip(_SPACE)
             if text:
-                self.toks.append(_Tok("text", text, pos))
+                self.toks.append(Tok("text", text, pos))
             if start < 0:
-                self.toks.append(_Tok("eof", "", n))
+                self.toks.append(Tok("eof", "", n))
                 return self.toks
             p = start + (4 if trim_left else 2)
             if s.startswith("/*", p):
@@ -79,7 +83,7 @@ class _Lexer:
                 trim_next = width == 4
                 pos = end + 2 + width
                 continue
-            self.toks.append(_Tok("ldelim", "{{", start))
+            self.toks.append(Tok("ldelim", "{{", start))
             pos, trim_next = self.inside_action(p)
 
     def inside_action(self, p: int) -> tuple[int, bool]:
@@ -90,7 +94,7 @@ class _Lexer:
             if width:
                 if depth:
                     raise self.error("unclosed left paren", p)
-                self.toks.append(_Tok("rdelim", "}}", p))
+                self.toks.append(Tok("rdelim", "}}", p))
                 return p + width, width == 4
             if p >= n:
                 raise self.error("unclosed action", p)
@@ -102,18 +106,18 @@ class _Lexer:
                 if s.startswith("-}}", q):
                     q -= 1  # the last space belongs to the trim marker
                 if q > p:
-                    self.toks.append(_Tok("space", s[p:q], p))
+                    self.toks.append(Tok("space", s[p:q], p))
                 p = q
             elif c == "=":
-                self.toks.append(_Tok("assign", "=", p))
+                self.toks.append(Tok("assign", "=", p))
                 p += 1
             elif c == ":":
                 if not s.startswith(":=", p):
                     raise self.error("expected :=", p)
-                self.toks.append(_Tok("declare", ":=", p))
+                self.toks.append(Tok("declare", ":=", p))
                 p += 2
             elif c == "|":
-                self.toks.append(_Tok("pipe", "|", p))
+                self.toks.append(Tok("pipe", "|", p))
                 p += 1
             elif c == '"':
                 q = p + 1
@@ -128,13 +132,13 @@ class _Lexer:
                     if s[q] == '"':
                         break
                     q += 1
-                self.toks.append(_Tok("string", s[p : q + 1], p))
+                self.toks.append(Tok("string", s[p : q + 1], p))
                 p = q + 1
             elif c == "`":
                 q = s.find("`", p + 1)
                 if q < 0:
                     raise self.error("unterminated raw quoted string", p)
-                self.toks.append(_Tok("string", s[p : q + 1], p))
+                self.toks.append(Tok("string", s[p : q + 1], p))
                 p = q + 1
             elif c == "'":
                 q = p + 1
@@ -147,32 +151,32 @@ class _Lexer:
                     if s[q] == "'":
                         break
                     q += 1
-                self.toks.append(_Tok("charconst", s[p : q + 1], p))
+                self.toks.append(Tok("charconst", s[p : q + 1], p))
                 p = q + 1
             elif c == "$" or (c == "." and not (p + 1 < n and s[p + 1].isdigit())):
                 q = p + 1
                 while q < n and _alnum(s[q]):
                     q += 1
                 if not self.at_terminator(q):
-                    raise self.error(f"bad character {_q(s[q])}", q)
+                    raise self.error(f"bad character {go_quote(s[q])}", q)
                 if c == "$":
-                    self.toks.append(_Tok("var", s[p:q], p))
+                    self.toks.append(Tok("var", s[p:q], p))
                 else:
-                    self.toks.append(_Tok("field" if q > p + 1 else "dot", s[p:q], p))
+                    self.toks.append(Tok("field" if q > p + 1 else "dot", s[p:q], p))
                 p = q
             elif c in "+-." or c.isdigit():
                 m = _NUMBER_RE.match(s, p)
                 q = m.end() if m else p
                 if q == p or (q < n and _alnum(s[q])):
-                    raise self.error(f"bad number syntax: {_q(s[p : max(q, p + 1)])}", p)
-                self.toks.append(_Tok("number", s[p:q], p))
+                    raise self.error(f"bad number syntax: {go_quote(s[p : max(q, p + 1)])}", p)
+                self.toks.append(Tok("number", s[p:q], p))
                 p = q
             elif _alnum(c):
                 q = p
                 while q < n and _alnum(s[q]):
                     q += 1
                 if not self.at_terminator(q):
-                    raise self.error(f"bad character {_q(s[q])}", q)
+                    raise self.error(f"bad character {go_quote(s[q])}", q)
                 word = s[p:q]
                 kind = (
                     "keyword"
@@ -183,31 +187,32 @@ class _Lexer:
                     if word == "nil"
                     else "ident"
                 )
-                self.toks.append(_Tok(kind, word, p))
+                self.toks.append(Tok(kind, word, p))
                 p = q
             elif c == "(":
                 depth += 1
-                self.toks.append(_Tok("lparen", c, p))
+                self.toks.append(Tok("lparen", c, p))
                 p += 1
             elif c == ")":
                 depth -= 1
                 if depth < 0:
                     raise self.error("unexpected right paren", p)
-                self.toks.append(_Tok("rparen", c, p))
+                self.toks.append(Tok("rparen", c, p))
                 p += 1
             elif c.isascii() and c.isprintable():
-                self.toks.append(_Tok("char", c, p))
+                self.toks.append(Tok("char", c, p))
                 p += 1
             else:
-                raise self.error(f"unrecognized character in action: {_q(c)}", p)
+                raise self.error(f"unrecognized character in action: {go_quote(c)}", p)
 
 
-def _q(text: str) -> str:
+def go_quote(text: str) -> str:
     """Go's %q, near enough for error messages."""
     return json.dumps(text, ensure_ascii=False)
 
 
-def _syntax_error(src: str, name: str, msg: str, pos: int) -> TemplateSyntaxError:
+def syntax_error(src: str, name: str, msg: str, pos: int) -> TemplateSyntaxError:
+    """A TemplateSyntaxError at offset `pos` of `src`, with its line and column."""
     line = src.count("\n", 0, pos) + 1
     column = pos - (src.rfind("\n", 0, pos) + 1) + 1
     return TemplateSyntaxError(msg, name=name, line=line, column=column, offset=pos)

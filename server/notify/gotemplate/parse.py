@@ -7,89 +7,111 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.notify.gotemplate.errors import TemplateSyntaxError
-from server.notify.gotemplate.lex import _Lexer, _q, _syntax_error, _Tok
+from server.notify.gotemplate.lex import Lexer, Tok, go_quote, syntax_error
 
 
 @dataclass(slots=True)
-class _Node:
+class Node:
+    """A node of the syntax tree: its span in the source, for error messages."""
+
     pos: int
     end: int
 
 
 @dataclass(slots=True)
-class _Text(_Node):
+class Text(Node):
+    """Literal text between actions."""
+
     text: str
 
 
 @dataclass(slots=True)
-class _Pipe(_Node):
+class Pipe(Node):
+    """A pipeline: commands joined by `|`, with the variables it declares (`:=`) or assigns (`=`)."""
+
     decl: list[str]
     is_assign: bool
-    cmds: list[_Command]
+    cmds: list[Command]
 
 
 @dataclass(slots=True)
-class _Command(_Node):
-    args: list[_Node]
+class Command(Node):
+    """One stage of a pipeline: a function or value with its arguments."""
+
+    args: list[Node]
 
 
 @dataclass(slots=True)
-class _Action(_Node):
-    pipe: _Pipe
+class Action(Node):
+    """`{{pipeline}}`: evaluate and print."""
+
+    pipe: Pipe
 
 
 @dataclass(slots=True)
-class _Control(_Node):
+class Control(Node):
+    """`if`, `with` or `range`, with its body and `else` branch."""
+
     kind: str  # "if", "with" or "range"
-    pipe: _Pipe
-    body: list[_Node]
-    else_body: list[_Node] | None
+    pipe: Pipe
+    body: list[Node]
+    else_body: list[Node] | None
 
 
 @dataclass(slots=True)
-class _Break(_Node):
-    pass
+class Break(Node):
+    """`{{break}}` inside a range."""
 
 
 @dataclass(slots=True)
-class _Continue(_Node):
-    pass
+class Continue(Node):
+    """`{{continue}}` inside a range."""
 
 
 @dataclass(slots=True)
-class _FieldRef(_Node):
+class FieldRef(Node):
+    """`.A.B`: fields of dot."""
+
     idents: list[str]
 
 
 @dataclass(slots=True)
-class _VarRef(_Node):
+class VarRef(Node):
+    """`$x.A.B`: a variable and fields of it."""
+
     name: str
     idents: list[str]
 
 
 @dataclass(slots=True)
-class _Chain(_Node):
-    node: _Node
+class Chain(Node):
+    """`(pipeline).A.B`: fields of a parenthesised value."""
+
+    node: Node
     idents: list[str]
 
 
 @dataclass(slots=True)
-class _FuncRef(_Node):
+class FuncRef(Node):
+    """A function name."""
+
     name: str
 
 
 @dataclass(slots=True)
-class _DotRef(_Node):
-    pass
+class DotRef(Node):
+    """`.` itself."""
 
 
 @dataclass(slots=True)
-class _NilLit(_Node):
-    pass
+class NilLit(Node):
+    """`nil`."""
 
 
 @dataclass(slots=True)
-class _Const(_Node):
+class Const(Node):
+    """A boolean, number or string literal."""
+
     value: Any
     literal: str  # "bool", "number" or "string": decides what may start a later pipeline stage
 
@@ -150,12 +172,14 @@ def _parse_number(text: str) -> int | float:
     return value
 
 
-class _Parser:
+class Parser:
+    """Tokens to the syntax tree, checking what Go's parser checks (variables in scope, known functions)."""
+
     def __init__(self, src: str, name: str, funcs: frozenset[str]) -> None:
         self.src = src
         self.name = name
         self.funcs = funcs
-        self.toks = _Lexer(src, name).run()
+        self.toks = Lexer(src, name).run()
         self.i = 0
         self.vars: list[str] = ["$"]
         self.range_depth = 0
@@ -163,62 +187,62 @@ class _Parser:
     # token helpers -------------------------------------------------------------------------------
 
     def error(self, msg: str, pos: int) -> TemplateSyntaxError:
-        return _syntax_error(self.src, self.name, msg, pos)
+        return syntax_error(self.src, self.name, msg, pos)
 
-    def next(self) -> _Tok:
+    def next(self) -> Tok:
         tok = self.toks[self.i]
         self.i += 1
         return tok
 
-    def peek(self) -> _Tok:
+    def peek(self) -> Tok:
         return self.toks[self.i]
 
-    def next_non_space(self) -> _Tok:
+    def next_non_space(self) -> Tok:
         tok = self.next()
         while tok.kind == "space":
             tok = self.next()
         return tok
 
-    def peek_non_space(self) -> _Tok:
+    def peek_non_space(self) -> Tok:
         j = self.i
         while self.toks[j].kind == "space":
             j += 1
         return self.toks[j]
 
-    def expect_rdelim(self, context: str) -> _Tok:
+    def expect_rdelim(self, context: str) -> Tok:
         tok = self.next_non_space()
         if tok.kind != "rdelim":
             raise self.unexpected(tok, context)
         return tok
 
-    def unexpected(self, tok: _Tok, context: str) -> TemplateSyntaxError:
+    def unexpected(self, tok: Tok, context: str) -> TemplateSyntaxError:
         if tok.kind == "eof":
             return self.error("unexpected EOF", tok.pos)
         shown = "}}" if tok.kind == "rdelim" else tok.val
-        return self.error(f"unexpected {_q(shown)} in {context}", tok.pos)
+        return self.error(f"unexpected {go_quote(shown)} in {context}", tok.pos)
 
     # structure -----------------------------------------------------------------------------------
 
-    def parse(self) -> list[_Node]:
+    def parse(self) -> list[Node]:
         nodes, term, tok = self.item_list()
         if term != "eof":
             raise self.error(f"unexpected {{{{{term}}}}}", tok.pos)
         return nodes
 
-    def item_list(self) -> tuple[list[_Node], str, _Tok]:
+    def item_list(self) -> tuple[list[Node], str, Tok]:
         """Items up to `{{end}}`, `{{else}}` or EOF; returns them, which one ended the list, and its token."""
-        nodes: list[_Node] = []
+        nodes: list[Node] = []
         while True:
             tok = self.next()
             if tok.kind == "text":
-                nodes.append(_Text(tok.pos, tok.pos + len(tok.val), tok.val))
+                nodes.append(Text(tok.pos, tok.pos + len(tok.val), tok.val))
             elif tok.kind == "eof":
                 return nodes, "eof", tok
             elif tok.kind == "ldelim":
                 word = self.peek_non_space()
                 if word.kind != "keyword":
                     pipe = self.pipeline("command", "rdelim")
-                    nodes.append(_Action(tok.pos, pipe.end, pipe))
+                    nodes.append(Action(tok.pos, pipe.end, pipe))
                     continue
                 self.next_non_space()
                 if word.val == "end":
@@ -235,14 +259,14 @@ class _Parser:
                     self.expect_rdelim(f"{{{{{word.val}}}}}")
                     if not self.range_depth:
                         raise self.error(f"{{{{{word.val}}}}} outside {{{{range}}}}", word.pos)
-                    cls = _Break if word.val == "break" else _Continue
+                    cls = Break if word.val == "break" else Continue
                     nodes.append(cls(tok.pos, word.pos + len(word.val)))
                 else:
                     raise self.error(f"{{{{{word.val}}}}} is not supported", word.pos)
             else:
                 raise self.unexpected(tok, "input")
 
-    def control(self, word: _Tok) -> _Control:
+    def control(self, word: Tok) -> Control:
         """`if`, `with` or `range` (keyword already read) through its `{{end}}`."""
         kind = word.val
         mark = len(self.vars)
@@ -252,7 +276,7 @@ class _Parser:
         body, term, term_tok = self.item_list()
         if kind == "range":
             self.range_depth -= 1
-        else_body: list[_Node] | None = None
+        else_body: list[Node] | None = None
         if term == "eof":
             raise self.error("unexpected EOF", term_tok.pos)
         if term == "else":
@@ -269,9 +293,9 @@ class _Parser:
                         "unexpected EOF" if term == "eof" else "expected end; found {{else}}", term_tok.pos
                     )
         del self.vars[mark:]
-        return _Control(word.pos, term_tok.pos, kind, pipe, body, else_body)
+        return Control(word.pos, term_tok.pos, kind, pipe, body, else_body)
 
-    def pipeline(self, context: str, end: str) -> _Pipe:
+    def pipeline(self, context: str, end: str) -> Pipe:
         start = self.peek_non_space().pos
         decl: list[str] = []
         is_assign = False
@@ -296,7 +320,7 @@ class _Parser:
                 raise self.error(f"too many declarations in {context}", follow.pos)
             self.i = save  # a variable used as an operand, not declared
             break
-        cmds: list[_Command] = []
+        cmds: list[Command] = []
         while True:
             tok = self.next_non_space()
             if tok.kind == end:
@@ -304,9 +328,9 @@ class _Parser:
                     raise self.error(f"missing value for {context}", tok.pos)
                 for stage, cmd in enumerate(cmds[1:], start=2):
                     first = cmd.args[0]
-                    if isinstance(first, _Const | _DotRef | _NilLit):
+                    if isinstance(first, Const | DotRef | NilLit):
                         raise self.error(f"non executable command in pipeline stage {stage}", first.pos)
-                return _Pipe(start, tok.pos, decl, is_assign, cmds)
+                return Pipe(start, tok.pos, decl, is_assign, cmds)
             if tok.kind in (
                 "bool",
                 "charconst",
@@ -324,9 +348,9 @@ class _Parser:
             else:
                 raise self.unexpected(tok, context)
 
-    def command(self) -> _Command:
+    def command(self) -> Command:
         start = self.peek_non_space().pos
-        args: list[_Node] = []
+        args: list[Node] = []
         while True:
             while self.peek().kind == "space":
                 self.i += 1
@@ -343,9 +367,9 @@ class _Parser:
             break
         if not args:
             raise self.error("empty command", start)
-        return _Command(start, args[-1].end, args)
+        return Command(start, args[-1].end, args)
 
-    def operand(self) -> _Node | None:
+    def operand(self) -> Node | None:
         node = self.term()
         if node is None or self.peek().kind != "field":
             return node
@@ -354,44 +378,44 @@ class _Parser:
             tok = self.next()
             idents.append(tok.val[1:])
             end = tok.pos + len(tok.val)
-        if isinstance(node, _FieldRef):
-            return _FieldRef(node.pos, end, node.idents + idents)
-        if isinstance(node, _VarRef):
-            return _VarRef(node.pos, end, node.name, node.idents + idents)
-        if isinstance(node, _Const | _NilLit | _DotRef):
-            raise self.error(f"unexpected . after term {_q(self.src[node.pos : node.end])}", node.end)
-        return _Chain(node.pos, end, node, idents)
+        if isinstance(node, FieldRef):
+            return FieldRef(node.pos, end, node.idents + idents)
+        if isinstance(node, VarRef):
+            return VarRef(node.pos, end, node.name, node.idents + idents)
+        if isinstance(node, Const | NilLit | DotRef):
+            raise self.error(f"unexpected . after term {go_quote(self.src[node.pos : node.end])}", node.end)
+        return Chain(node.pos, end, node, idents)
 
-    def term(self) -> _Node | None:
+    def term(self) -> Node | None:
         tok = self.next_non_space()
         end = tok.pos + len(tok.val)
         kind = tok.kind
         if kind == "ident":
             if tok.val not in self.funcs:
-                raise self.error(f"function {_q(tok.val)} not defined", tok.pos)
-            return _FuncRef(tok.pos, end, tok.val)
+                raise self.error(f"function {go_quote(tok.val)} not defined", tok.pos)
+            return FuncRef(tok.pos, end, tok.val)
         if kind == "dot":
-            return _DotRef(tok.pos, end)
+            return DotRef(tok.pos, end)
         if kind == "nil":
-            return _NilLit(tok.pos, end)
+            return NilLit(tok.pos, end)
         if kind == "var":
             name, *rest = tok.val.split(".")
             if name not in self.vars:
-                raise self.error(f"undefined variable {_q(name)}", tok.pos)
-            return _VarRef(tok.pos, end, name, rest)
+                raise self.error(f"undefined variable {go_quote(name)}", tok.pos)
+            return VarRef(tok.pos, end, name, rest)
         if kind == "field":
-            return _FieldRef(tok.pos, end, [tok.val[1:]])
+            return FieldRef(tok.pos, end, [tok.val[1:]])
         if kind == "bool":
-            return _Const(tok.pos, end, tok.val == "true", "bool")
+            return Const(tok.pos, end, tok.val == "true", "bool")
         if kind in ("number", "charconst"):
             try:
-                return _Const(tok.pos, end, _parse_number(tok.val), "number")
+                return Const(tok.pos, end, _parse_number(tok.val), "number")
             except ValueError as exc:
                 msg = str(exc) if "overflows" in str(exc) or "complex" in str(exc) else None
-                raise self.error(msg or f"illegal number syntax: {_q(tok.val)}", tok.pos) from None
+                raise self.error(msg or f"illegal number syntax: {go_quote(tok.val)}", tok.pos) from None
         if kind == "string":
             try:
-                return _Const(tok.pos, end, _unquote(tok.val), "string")
+                return Const(tok.pos, end, _unquote(tok.val), "string")
             except (ValueError, IndexError):
                 raise self.error(f"invalid string literal {tok.val}", tok.pos) from None
         if kind == "lparen":

@@ -29,22 +29,22 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-_NO_FINAL: Any = object()  # "no value piped in from the previous command"
+NO_FINAL: Any = object()  # "no value piped in from the previous command"
 
 
-class _StringMap(dict[str, Any]):
+class StringMap(dict[str, Any]):
     """`map[string]string` (the payload's Labels): indexing a missing key gives "" rather than nil."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Payload:
+class Payload:
     """The root value, Coder's `types.MessagePayload` struct."""
 
     fields: Mapping[str, Any]
 
 
 # Exported fields of types.MessagePayload and the zero value each has when the caller leaves it out.
-_PAYLOAD_ZERO: dict[str, Callable[[], Any]] = {
+PAYLOAD_ZERO: dict[str, Callable[[], Any]] = {
     "Version": str,
     "NotificationName": str,
     "NotificationTemplateID": str,
@@ -53,19 +53,20 @@ _PAYLOAD_ZERO: dict[str, Callable[[], Any]] = {
     "UserName": str,
     "UserUsername": str,
     "Actions": list,
-    "Labels": _StringMap,
+    "Labels": StringMap,
     "Data": dict,
     "Targets": list,
 }
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
+    """An int that is not a bool."""
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _from_data(v: Any) -> Any:
+def from_data(v: Any) -> Any:
     """A value read out of the payload. JSON numbers are float64 in Go once the payload is decoded."""
-    if _is_int(v):
+    if is_int(v):
         try:
             return float(v)
         except OverflowError as exc:
@@ -73,7 +74,7 @@ def _from_data(v: Any) -> Any:
     return v
 
 
-def _go_type(v: Any) -> str:
+def go_type(v: Any) -> str:
     """The Go type name of a value, for error messages."""
     if v is MISSING:
         return "<nil>"
@@ -87,18 +88,18 @@ def _go_type(v: Any) -> str:
         return "float64"
     if isinstance(v, str):
         return "string"
-    if isinstance(v, _StringMap):
+    if isinstance(v, StringMap):
         return "map[string]string"
     if isinstance(v, Mapping):
         return "map[string]interface {}"
-    if isinstance(v, _Payload):
+    if isinstance(v, Payload):
         return "types.MessagePayload"
     if isinstance(v, list | tuple):
         return "[]interface {}"
     return type(v).__name__
 
 
-def _go_float(f: float) -> str:
+def go_float(f: float) -> str:
     """Format a float64 as Go's `fmt.Sprint` does: shortest digits, %e form below 1e-4 and from 1e6 up."""
     if math.isnan(f):
         return "NaN"
@@ -123,7 +124,7 @@ def _go_float(f: float) -> str:
     return f"{neg}{digits[:point]}.{digits[point:]}"
 
 
-def _fmt(v: Any, nested: bool = False) -> str:
+def format_value(v: Any, nested: bool = False) -> str:
     """`fmt.Sprint` of one value."""
     if v is MISSING:
         return NO_VALUE if not nested else "<nil>"
@@ -133,22 +134,22 @@ def _fmt(v: Any, nested: bool = False) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         # Inside a container an int came from the payload JSON, so Go holds it as a float64.
-        return _go_float(float(v)) if nested else str(v)
+        return go_float(float(v)) if nested else str(v)
     if isinstance(v, float):
-        return _go_float(v)
+        return go_float(v)
     if isinstance(v, str):
         return v
     if isinstance(v, Mapping):
         items = sorted(v.items(), key=lambda kv: str(kv[0]))
-        return "map[" + " ".join(f"{_fmt(k, True)}:{_fmt(x, True)}" for k, x in items) + "]"
+        return "map[" + " ".join(f"{format_value(k, True)}:{format_value(x, True)}" for k, x in items) + "]"
     if isinstance(v, list | tuple):
-        return "[" + " ".join(_fmt(x, True) for x in v) + "]"
-    if isinstance(v, _Payload):
-        return "{" + " ".join(_fmt(v.fields.get(k, MISSING), True) for k in _PAYLOAD_ZERO) + "}"
+        return "[" + " ".join(format_value(x, True) for x in v) + "]"
+    if isinstance(v, Payload):
+        return "{" + " ".join(format_value(v.fields.get(k, MISSING), True) for k in PAYLOAD_ZERO) + "}"
     return str(v)
 
 
-def _truth(v: Any) -> bool:
+def is_true(v: Any) -> bool:
     """Go's `isTrue`: the zero value of any type is false."""
     if v is MISSING or v is None:
         return False
