@@ -37,6 +37,7 @@ test: lint typecheck unit
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check server inbox_tui tests benchmarks scripts
 	$(BIN)/ruff format --check server inbox_tui tests benchmarks scripts
+	$(BIN)/lint-imports
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
@@ -48,4 +49,4 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

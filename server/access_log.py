@@ -8,46 +8,27 @@ carry a session token.
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 
+from server.asgi import USER_ID_KEY, ASGIApp, Message, Receive, Scope, Send
 from server.logs import fields
 
 log = logging.getLogger("server.request")
-
-USER_ID_KEY = "inbox.user_id"  # set in the ASGI scope by the app once a request is authenticated
-_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
-
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-                   Awaitable[None]]  # fmt: skip
-
-
-def route_pattern(path: str) -> str:
-    """The routing-table pattern that serves `path`, or `unmatched`."""
-    from server.app import API, ROUTES, WATCH_PATH
-
-    if path in (WATCH_PATH, f"{API}/buildinfo"):
-        return path
-    for route in ROUTES:
-        if route.pattern.match(path):
-            return _GROUP.sub(r"{\1}", route.pattern.pattern).strip("^$")
-    return "unmatched"
 
 
 class AccessLog:
     """ASGI middleware: time each request, note its status, log it at debug level."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, route_of: Callable[[str], str]) -> None:
         self.app = app
+        self.route_of = route_of  # the app's routing table, passed in so this module needs no import of it
 
     async def __call__(
         self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
     ) -> None:
         """Serve through the wrapped app and log one line when the request or session ends."""
         kind = scope["type"]
@@ -76,7 +57,7 @@ class AccessLog:
                 "websocket closed" if kind == "websocket" else "request",
                 extra=fields(
                     method=scope.get("method", "GET"),
-                    route=route_pattern(str(scope.get("path", ""))),
+                    route=self.route_of(str(scope.get("path", ""))),
                     status=status or 500,
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
                     user_id=scope.get(USER_ID_KEY, ""),

@@ -10,16 +10,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.access_log import USER_ID_KEY
 from server.api import inbox, local_status, notifications, preferences, settings, templates, users
 from server.api.common import Handler, database_replaced
+from server.asgi import USER_ID_KEY, Receive, Scope, Send
 from server.auth import authenticate
 from server.config import ServerConfig
 from server.context import AppContext
 from server.errorlog import current_route, error_log
 from server.errors import MSG_ROUTE_NOT_FOUND, ApiError
 from server.health import HEALTHZ_PATH, healthz
-from server.http import Receive, Request, Response, Scope, Send, error_response, json_response
+from server.http import Request, Response, error_response, json_response
 from server.hub import Hub
 from server.notify.dispatcher import Dispatcher
 from server.notify.enqueue import Enqueuer
@@ -74,6 +74,19 @@ ROUTES: list[Route] = [
     _route("PUT", "/users/{user}/notifications/preferences", preferences.put_preferences),
     _route("GET", "/users/{user}", users.get_user),
 ]
+
+
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def route_pattern(path: str) -> str:
+    """The routing-table pattern that serves `path`, or `unmatched` (the access log's route field)."""
+    if path in (WATCH_PATH, f"{API}/buildinfo"):
+        return path
+    for route in ROUTES:
+        if route.pattern.match(path):
+            return _GROUP.sub(r"{\1}", route.pattern.pattern).strip("^$")
+    return "unmatched"
 
 
 def build_methods(config: ServerConfig) -> dict[NotificationMethod, DispatchMethod]:

@@ -171,7 +171,7 @@ def _bind(config: ServerConfig) -> tuple[socket.socket, str]:
 
 async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
     from server.access_log import AccessLog
-    from server.app import InboxServer
+    from server.app import InboxServer, route_pattern
     from server.fdlimit import raise_open_files_limit
     from server.http_protocol import MAX_HEAD_BYTES, head_limited_protocol
     from server.lifecycle import GracefulServer, log_configuration
@@ -188,7 +188,7 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
         from server.demo import start_demo
 
         app.on_ready.append(start_demo)
-    asgi_app: Any = AccessLog(app) if logging.getLogger().isEnabledFor(logging.DEBUG) else app
+    asgi_app: Any = AccessLog(app, route_pattern) if logging.getLogger().isEnabledFor(logging.DEBUG) else app
     uv_config = uvicorn.Config(
         asgi_app,
         lifespan="on",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
+from server.wire import encode_json
 
 MSG_SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
 MSG_FORBIDDEN = "Forbidden."
@@ -20,26 +19,6 @@ MSG_BAD_JSON = "Request body must be valid JSON."
 MSG_TOO_LARGE = "Request body too large."
 MSG_INTERNAL = "An internal server error occurred."
 MAX_BODY_BYTES = 4 * 1024 * 1024
-
-
-def go_escape(encoded: bytes) -> bytes:
-    """Go's HTML-safe JSON escaping of already encoded JSON: <, >, &, U+2028 and U+2029."""
-    if b"<" in encoded or b">" in encoded or b"&" in encoded:
-        encoded = encoded.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
-    if b"\xe2\x80" in encoded:
-        encoded = encoded.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
-    return encoded
-
-
-def encode_json(value: Any) -> bytes:
-    """Encode like Go's json.Encoder: compact UTF-8 with Go's HTML-safe escaping (orjson does the work)."""
-    try:
-        return go_escape(orjson.dumps(value))
-    except orjson.JSONEncodeError:
-        # A lone surrogate (from a JSON body's \ud800) cannot be UTF-8: Go writes U+FFFD in its place.
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return go_escape(text.encode())
 
 
 class ApiError(Exception):

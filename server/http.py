@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.errors import MAX_BODY_BYTES, MSG_BAD_JSON, MSG_TOO_LARGE, ApiError, encode_json
+from server.asgi import Receive, Scope, Send
+from server.errors import MAX_BODY_BYTES, MSG_BAD_JSON, MSG_TOO_LARGE, ApiError
 from server.json_depth import MAX_JSON_DEPTH, too_deep
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+from server.wire import encode_json
 
 JSON_CONTENT_TYPE = b"application/json; charset=utf-8"
 

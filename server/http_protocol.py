@@ -22,7 +22,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from server.errors import encode_json
+from server.wire import encode_json
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from server.api.wire import inbox_notification_json
+from server.asgi import Send
 from server.config import ServerConfig
-from server.errors import encode_json
-from server.http import Send
 from server.notify.plaintext import plaintext_from_markdown
 from server.records import InboxFilter, InboxNotification
 from server.store.base import Store, Unsubscribe
+from server.wire import encode_json, inbox_notification_json
 
 log = logging.getLogger(__name__)
 

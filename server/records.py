@@ -1,6 +1,6 @@
 """Plain records the server passes between the store, the delivery pipeline and the API handlers.
 
-They mirror Coder's database rows, not the wire format: `server.api.wire` turns them into JSON.
+They mirror Coder's database rows, not the wire format: `server.wire` turns them into JSON.
 """
 
 from __future__ import annotations

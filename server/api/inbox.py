@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from server.api.common import database_errors, field_of, path_uuid
-from server.api.wire import inbox_notification_json
 from server.context import AppContext
 from server.errors import not_found
 from server.http import JSON_CONTENT_TYPE, Request, Response, empty_response, json_response
 from server.query import LIST_PARAMS, parse_inbox_query
 from server.records import User, now_utc
+from server.wire import inbox_notification_json
 
 
 async def list_inbox_notifications(ctx: AppContext, req: Request, user: User) -> Response:

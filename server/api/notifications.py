@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from server.api.common import database_replaced, field_of
 from server.context import AppContext
 from server.errors import ApiError, forbidden, internal_error
 from server.http import Request, Response, empty_response
+from server.notify.enqueue import NoSuchTemplateError
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION, User, now_utc
 from server.store.base import DatabaseReplacedError
 
@@ -21,26 +23,45 @@ MAX_TITLE_BYTES = 120
 MAX_MESSAGE_BYTES = 2000
 
 
-async def post_test_notification(ctx: AppContext, req: Request, user: User) -> Response:
-    """POST /notifications/test: owners only; enqueued to the caller, the timestamp defeats dedupe."""
-    if not user.is_owner:
-        raise forbidden()
+async def _enqueue_to_self(
+    ctx: AppContext,
+    user: User,
+    failure: str,
+    *,
+    template_id: uuid.UUID,
+    labels: dict[str, str],
+    data: dict[str, Any],
+    created_by: str,
+) -> None:
+    """Enqueue one notification to `user`; errors become Coder's 400 (unknown template) or 500 (`failure`)."""
     try:
         await ctx.enqueuer.enqueue(
-            user=user,
-            template_id=TEMPLATE_TEST_NOTIFICATION,
-            labels={},
-            data={"timestamp": now_utc().isoformat()},
-            created_by="send-test-notification",
-            targets=None,
+            user=user, template_id=template_id, labels=labels, data=data, created_by=created_by, targets=None
         )
+    except NoSuchTemplateError as exc:
+        raise ApiError(400, "Unknown notification template.", str(exc)) from None
     except ApiError:
         raise
     except DatabaseReplacedError as exc:
         raise database_replaced(exc) from exc
     except Exception as exc:
-        log.exception("Failed to send test notification")
-        raise internal_error("Failed to send test notification") from exc
+        log.exception(failure)
+        raise internal_error(failure) from exc
+
+
+async def post_test_notification(ctx: AppContext, req: Request, user: User) -> Response:
+    """POST /notifications/test: owners only; enqueued to the caller, the timestamp defeats dedupe."""
+    if not user.is_owner:
+        raise forbidden()
+    await _enqueue_to_self(
+        ctx,
+        user,
+        "Failed to send test notification",
+        template_id=TEMPLATE_TEST_NOTIFICATION,
+        labels={},
+        data={"timestamp": now_utc().isoformat()},
+        created_by="send-test-notification",
+    )
     return empty_response(204)
 
 
@@ -88,20 +109,13 @@ async def post_custom_notification(ctx: AppContext, req: Request, user: User) ->
         raise ApiError(403, "Forbidden", "System users cannot send custom notifications.")
     # Identical content within one minute is deduplicated (silently, still 204), as in Coder.
     minute = now_utc().replace(second=0, microsecond=0)
-    try:
-        await ctx.enqueuer.enqueue(
-            user=user,
-            template_id=TEMPLATE_CUSTOM_NOTIFICATION,
-            labels={"custom_title": title, "custom_message": message},
-            data={"dedupe_bypass_ts": minute.isoformat()},
-            created_by=str(user.id),
-            targets=None,
-        )
-    except ApiError:
-        raise
-    except DatabaseReplacedError as exc:
-        raise database_replaced(exc) from exc
-    except Exception as exc:
-        log.exception("Failed to send custom notification")
-        raise internal_error("Failed to send custom notification") from exc
+    await _enqueue_to_self(
+        ctx,
+        user,
+        "Failed to send custom notification",
+        template_id=TEMPLATE_CUSTOM_NOTIFICATION,
+        labels={"custom_title": title, "custom_message": message},
+        data={"dedupe_bypass_ts": minute.isoformat()},
+        created_by=str(user.id),
+    )
     return empty_response(204)

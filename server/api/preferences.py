@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 
 from server.api.common import database_errors, resolve_user_param
-from server.api.wire import preferences_json
 from server.context import AppContext
 from server.errors import MSG_BAD_JSON, ApiError
 from server.http import Request, Response, json_response
 from server.records import User
 from server.store.base import UnknownTemplateError
 from server.uuids import UUIDParseError, parse_uuid
+from server.wire import preferences_json
 
 MAX_VALIDATIONS = 10
 

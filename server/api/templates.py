@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from server.api.common import database_errors, field_of, path_uuid
-from server.api.wire import template_json
 from server.context import AppContext
 from server.errors import ApiError, forbidden, not_found
 from server.http import Request, Response, empty_response, json_response
 from server.records import NotificationMethod, User
+from server.wire import template_json
 
 # `inbox` is an implicit target and is never offered (Coder filters it out).
 AVAILABLE_METHODS = [m.value for m in NotificationMethod if m is not NotificationMethod.INBOX]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from server import __version__
 from server.api.common import resolve_user_param
-from server.api.wire import user_json
 from server.context import AppContext
 from server.http import Request, Response, json_response
 from server.records import User
+from server.wire import user_json
 
 
 async def get_user(ctx: AppContext, req: Request, user: User) -> Response:

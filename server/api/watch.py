@@ -13,15 +13,16 @@ import hashlib
 import logging
 from urllib.parse import urlsplit
 
-from server.access_log import USER_ID_KEY
+from server.asgi import USER_ID_KEY, Receive, Scope, Send
 from server.auth import authenticate, token_from_request
 from server.context import AppContext
 from server.errorlog import error_log
-from server.errors import MSG_INTERNAL, ApiError, encode_json
-from server.http import JSON_CONTENT_TYPE, Receive, Scope, Send
+from server.errors import MSG_INTERNAL, ApiError
+from server.http import JSON_CONTENT_TYPE
 from server.hub import CLOSE_POLICY_VIOLATION, HubClosedError, WatcherLimitError
 from server.query import WATCH_PARAMS, parse_inbox_query
 from server.store.base import PubsubUnavailableError
+from server.wire import encode_json
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from server.http import Message, Receive, Scope, Send
+from server.asgi import Message, Receive, Scope, Send
 from server.hub import CLOSE_TRY_AGAIN_LATER, REASON_BEHIND, REASON_SEND_TIMEOUT
 from server.metrics.exposition import go_float
 from server.ws_protocol import REASON_LIVENESS

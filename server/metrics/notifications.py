@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from server.metrics.hooks import NotificationHooks
+from server.notify.hooks import NotificationHooks
 from server.records import NotificationMessage, now_utc
 
 NAMESPACE = "coderd"

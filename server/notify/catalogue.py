@@ -7,15 +7,11 @@ migration applied, so the rows match Coder byte for byte (titles, bodies, action
 from __future__ import annotations
 
 import functools
-import json
 import uuid
-from importlib import resources
 from typing import Any
 
+from server.bundled import template_rows
 from server.records import NotificationTemplate
-
-_DATA_PACKAGE = "server.data"
-_DATA_FILE = "notification-templates.json"
 
 
 def _template(row: dict[str, Any]) -> NotificationTemplate:
@@ -34,10 +30,7 @@ def _template(row: dict[str, Any]) -> NotificationTemplate:
 
 @functools.cache
 def _load() -> tuple[NotificationTemplate, ...]:
-    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_FILE).read_text(encoding="utf-8")
-    data = json.loads(text)
-    # "_source" records where the rows came from; only the two template lists are rows.
-    return tuple(_template(row) for kind in ("system", "custom") for row in data[kind])
+    return tuple(_template(row) for row in template_rows())
 
 
 def load_bundled_templates() -> list[NotificationTemplate]:

@@ -14,14 +14,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from server.api.settings import SETTINGS_KEY
 from server.config import ServerConfig
 from server.logs import fields
-from server.metrics.hooks import NO_HOOKS, NotificationHooks
 from server.notify.enqueue import template_context
 from server.notify.gotemplate import TemplateRenderError, TemplateSyntaxError, render
+from server.notify.hooks import NO_HOOKS, NotificationHooks
 from server.notify.methods.base import DispatchError, DispatchMethod, RenderedMessage
 from server.notify.plaintext import plaintext_from_markdown
+from server.notify.settings import SettingsUnreadableError, notifier_paused
 from server.records import (
     InboxNotification,
     NotificationMessage,
@@ -115,8 +115,10 @@ class Dispatcher:
             await method.aclose()
 
     async def _paused(self) -> bool:
-        raw = await self.store.get_site_config(SETTINGS_KEY)
-        return bool(raw) and '"notifier_paused":true' in (raw or "")
+        try:
+            return await notifier_paused(self.store)
+        except SettingsUnreadableError:
+            return False  # unreadable settings never stop delivery (as a missing flag)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 
 from server.config import ServerConfig
-from server.errors import ApiError
 from server.notify.gotemplate import render_actions
 from server.records import (
     TEMPLATE_ONE_TIME_PASSCODE,
@@ -28,6 +27,14 @@ from server.store.base import Store
 log = logging.getLogger(__name__)
 
 PAYLOAD_VERSION = "1.2"
+
+
+class NoSuchTemplateError(LookupError):
+    """The message names a notification template that does not exist (the handler answers Coder's 400)."""
+
+    def __init__(self, template_id: uuid.UUID) -> None:
+        super().__init__(f"template {template_id} does not exist")
+        self.template_id = template_id
 
 
 def template_context(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,7 +130,7 @@ class Enqueuer:
         """Queue one message per method; silently skipped ones (preferences, dedupe) are not returned."""
         template = await self._template(template_id)
         if template is None:
-            raise ApiError(400, "Unknown notification template.", f"template {template_id} does not exist")
+            raise NoSuchTemplateError(template_id)
         payload: dict[str, Any] = {
             "_version": PAYLOAD_VERSION,
             "notification_name": template.name,

@@ -30,6 +30,9 @@ from server.records import (
 
 PAGE_SIZE = 25
 
+# Reason recorded on a message whose template the user disabled between enqueue and dispatch (both backends).
+INHIBITED_REASON = "disabled by user"
+
 
 class StoreError(Exception):
     """Base class for store failures a handler turns into an HTTP error."""
@@ -166,8 +169,7 @@ class Store(abc.ABC):
         The hot path of the list endpoint. This default encodes `list_inbox` rows in Python; a backend may
         build the JSON in the database instead, held to the same bytes by tests.
         """
-        from server.api.wire import inbox_notification_json
-        from server.errors import encode_json
+        from server.wire import encode_json, inbox_notification_json
 
         rows = await self.list_inbox(user_id, flt, before=before, limit=limit)
         return encode_json([inbox_notification_json(n) for n in rows]), await self.count_unread(user_id)

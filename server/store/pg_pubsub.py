@@ -28,10 +28,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from server.api.wire import inbox_notification_json
 from server.records import InboxNotification
 from server.store.base import InboxListener, InboxPubsub, PubsubUnavailableError, Unsubscribe
 from server.store.pg_batch import GroupCommit
+from server.wire import inbox_notification_json
 
 log = logging.getLogger(__name__)
 

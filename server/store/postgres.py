@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import select
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 try:
@@ -31,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "PostgreSQL support needs the 'postgres' extra (psycopg 3 and psycopg_pool): pip install 'inbox-tui[postgres]'"
     ) from exc
 
+from server.bundled import migrations, template_rows
 from server.records import (
     ApiToken,
     InboxFilter,
@@ -45,6 +44,7 @@ from server.records import (
     now_utc,
 )
 from server.store.base import (
+    INHIBITED_REASON,
     PAGE_SIZE,
     DuplicateUserError,
     Store,
@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_lock key serialising migrations and template seeding across replicas ("inbox-mg").
 MIGRATION_LOCK_KEY = 0x696E626F782D6D67
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 POOL_MIN = 2
 POOL_MAX = 16
@@ -184,25 +183,6 @@ def _uuid_list(values: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
     return None if values is None else list(values)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """The bundled migrations as (version, file name, SQL), in version order."""
-    folder = resources.files("server.store").joinpath("migrations", "postgres")
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    return found
-
-
-def bundled_templates() -> list[dict[str, Any]]:
-    """The seed templates of `server/data/notification-templates.json` (system and custom)."""
-    text = resources.files("server.data").joinpath("notification-templates.json").read_text(encoding="utf-8")
-    data = json.loads(text)
-    return [*data.get("system", []), *data.get("custom", [])]
-
-
 class PostgresStore(Store):
     """The store on PostgreSQL: pooled connections and one LISTEN connection per process."""
 
@@ -293,7 +273,7 @@ class PostgresStore(Store):
                 )
                 cur = await conn.execute("SELECT version FROM schema_migrations")
                 applied = {row[0] for row in await cur.fetchall()}
-                for version, name, text in migrations():
+                for version, name, text in migrations("postgres"):
                     if version in applied:
                         continue
                     log.info("applying migration %s", name)
@@ -321,7 +301,7 @@ class PostgresStore(Store):
                 t["kind"],
                 bool(t["enabled_by_default"]),
             )
-            for t in bundled_templates()
+            for t in template_rows()
         ]
         async with conn.transaction(), conn.cursor() as cur:
             await cur.executemany(
@@ -723,7 +703,7 @@ class PostgresStore(Store):
             + " AS disabled FROM due JOIN notification_messages m ON m.id = due.id"
             ") UPDATE notification_messages m SET"
             "  status = CASE WHEN j.disabled THEN 'inhibited' ELSE 'leased' END::notification_message_status,"
-            "  status_reason = CASE WHEN j.disabled THEN 'disabled by user' ELSE m.status_reason END,"
+            "  status_reason = CASE WHEN j.disabled THEN %(inhibited_reason)s ELSE m.status_reason END,"
             "  leased_until = CASE WHEN j.disabled THEN NULL ELSE %(until)s END,"
             "  updated_at = %(now)s"
             " FROM judged j WHERE m.id = j.id"
@@ -733,7 +713,9 @@ class PostgresStore(Store):
         until = now + timedelta(seconds=lease_seconds)
         while len(leased) < limit:
             want = limit - len(leased)
-            rows = await self._fetchall(query, {"now": now, "limit": want, "until": until})
+            rows = await self._fetchall(
+                query, {"now": now, "limit": want, "until": until, "inhibited_reason": INHIBITED_REASON}
+            )
             batch = [_message(r[1:]) for r in rows if not r[0]]
             batch.sort(key=lambda m: (m.created_at, m.id))
             leased.extend(batch)

@@ -11,16 +11,16 @@ Concurrency model:
 
 Storage conventions (see migrations/sqlite/0001_init.sql): uuids are 16-byte BLOBs, timestamps are integer
 microseconds since the Unix epoch, uuid arrays and jsonb are JSON text.
+
+The writer thread is `sqlite_writer.py`, the row mapping `sqlite_rows.py`, list rows as wire JSON `sqlite_wire.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.resources
 import json
 import logging
 import os
-import queue
 import shutil
 import sqlite3
 import tempfile
@@ -28,12 +28,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from server.errors import go_escape
+from server.bundled import migrations, template_rows
 from server.private_files import prepare_sqlite_file
 from server.records import (
     ApiToken,
@@ -49,6 +49,7 @@ from server.records import (
     now_utc,
 )
 from server.store.base import (
+    INHIBITED_REASON,
     PAGE_SIZE,
     DatabaseReplacedError,
     DuplicateUserError,
@@ -58,7 +59,28 @@ from server.store.base import (
 )
 from server.store.inbox_clock import InboxClock
 from server.store.local_pubsub import LocalPubsub
-from server.store.sqlite_wire import INBOX_WIRE_JSON, read_at_wire, wire_parts
+from server.store.sqlite_rows import (
+    INBOX_COLS,
+    MESSAGE_COLS,
+    TEMPLATE_COLS,
+    TOKEN_COLS,
+    USER_COLS,
+    as_uuid,
+    from_us,
+    inbox_from_row,
+    inbox_params,
+    message_from_row,
+    opt_dt,
+    opt_us,
+    targets_json,
+    template_from_row,
+    to_us,
+    token_from_row,
+    user_from_row,
+)
+from server.store.sqlite_wire import INBOX_WIRE_JSON, read_at_wire
+from server.store.sqlite_writer import STOP, WriteJob, Writer
+from server.wire import go_escape
 
 log = logging.getLogger(__name__)
 
@@ -66,156 +88,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS: Final = 10_000
 READER_THREADS: Final = 4
-MAX_BATCH: Final = 1_000  # jobs per transaction; bounds the latency of the first job in a burst
 STATEMENT_CACHE: Final = 256
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US: Final = timedelta(microseconds=1)
-
-# Reason recorded on a message whose template the user disabled between enqueue and dispatch.
-INHIBITED_REASON: Final = "disabled by user"  # the PostgreSQL backend records the same
-
-
-# -- value conversion -------------------------------------------------------------------------------
-def to_us(value: datetime) -> int:
-    """Microseconds since the epoch; a naive datetime is taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return (value - _EPOCH) // _ONE_US
-
-
-def from_us(value: int) -> datetime:
-    """An aware UTC datetime from microseconds since the epoch (exact, no float rounding)."""
-    return _EPOCH + timedelta(microseconds=value)
-
-
-def _opt_us(value: datetime | None) -> int | None:
-    return None if value is None else to_us(value)
-
-
-def _opt_dt(value: int | None) -> datetime | None:
-    return None if value is None else from_us(value)
-
-
-def _targets_json(targets: Sequence[uuid.UUID] | None) -> str | None:
-    # Canonical lowercase strings, quoted: the targets filter relies on this exact spelling.
-    if targets is None:
-        return None
-    return json.dumps([str(t) for t in targets])
-
-
-def _targets_from_json(text: str | None) -> tuple[uuid.UUID, ...] | None:
-    if text is None:
-        return None
-    return tuple(uuid.UUID(t) for t in json.loads(text))
-
-
-def _uuid(blob: bytes) -> uuid.UUID:
-    return uuid.UUID(bytes=blob)
-
-
-# -- row mapping ------------------------------------------------------------------------------------
-USER_COLS: Final = "id, username, email, name, roles, is_system, status, created_at"
-INBOX_COLS: Final = "id, user_id, template_id, targets, title, content, icon, actions, read_at, created_at"
-TEMPLATE_COLS: Final = 'id, name, title_template, body_template, actions, "group", method, kind, enabled_by_default'
-MESSAGE_COLS: Final = (
-    "id, template_id, user_id, method, payload, targets, created_by, dedupe_hash, created_at, status,"
-    " attempt_count, next_retry_after, status_reason, extra"
-)
-
-
-def _user(row: Sequence[Any]) -> User:
-    return User(
-        id=_uuid(row[0]),
-        username=row[1],
-        email=row[2],
-        name=row[3],
-        roles=tuple(json.loads(row[4])),
-        is_system=bool(row[5]),
-        status=row[6],
-        created_at=from_us(row[7]),
-    )
-
-
-TOKEN_COLS: Final = "id, user_id, hashed_secret, created_at, expires_at, last_used"
-
-
-def _token(row: Sequence[Any]) -> ApiToken:
-    return ApiToken(
-        id=row[0],
-        user_id=_uuid(row[1]),
-        hashed_secret=bytes(row[2]),
-        created_at=from_us(row[3]),
-        expires_at=_opt_dt(row[4]),
-        last_used=_opt_dt(row[5]),
-    )
-
-
-def _inbox(row: Sequence[Any]) -> InboxNotification:
-    return InboxNotification(
-        id=_uuid(row[0]),
-        user_id=_uuid(row[1]),
-        template_id=_uuid(row[2]),
-        targets=_targets_from_json(row[3]),
-        title=row[4],
-        content=row[5],
-        icon=row[6],
-        actions=tuple(json.loads(row[7])),
-        read_at=_opt_dt(row[8]),
-        created_at=from_us(row[9]),
-    )
-
-
-def _inbox_params(n: InboxNotification) -> tuple[Any, ...]:
-    head, tail = wire_parts(n)
-    return (
-        n.id.bytes,
-        n.user_id.bytes,
-        n.template_id.bytes,
-        _targets_json(n.targets),
-        n.title,
-        n.content,
-        n.icon,
-        json.dumps(list(n.actions)),
-        _opt_us(n.read_at),
-        to_us(n.created_at),
-        head,
-        tail,
-        read_at_wire(n.read_at),
-    )
-
-
-def _template(row: Sequence[Any]) -> NotificationTemplate:
-    return NotificationTemplate(
-        id=_uuid(row[0]),
-        name=row[1],
-        title_template=row[2],
-        body_template=row[3],
-        actions=row[4],
-        group=row[5],
-        method=row[6] or "",
-        kind=row[7],
-        enabled_by_default=bool(row[8]),
-    )
-
-
-def _message(row: Sequence[Any]) -> NotificationMessage:
-    return NotificationMessage(
-        id=_uuid(row[0]),
-        template_id=_uuid(row[1]),
-        user_id=_uuid(row[2]),
-        method=NotificationMethod(row[3]),
-        payload=json.loads(row[4]),
-        targets=_targets_from_json(row[5]),
-        created_by=row[6],
-        dedupe_hash=row[7] or "",
-        created_at=from_us(row[8]),
-        status=MessageStatus(row[9]),
-        attempt_count=row[10],
-        next_retry_after=_opt_dt(row[11]),
-        status_reason=row[12],
-        extra=json.loads(row[13]),
-    )
 
 
 # -- SQL ----------------------------------------------------------------------------------------------
@@ -329,146 +202,6 @@ def _split_statements(script: str) -> list[str]:
     return statements
 
 
-def _migrations() -> list[tuple[int, str, str]]:
-    """The bundled migrations as (version, name, sql), in version order."""
-    folder = importlib.resources.files("server.store").joinpath("migrations", "sqlite")
-    found: list[tuple[int, str, str]] = []
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
-            continue
-        version = int(entry.name.split("_", 1)[0])
-        found.append((version, entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    return found
-
-
-def _bundled_templates() -> list[dict[str, Any]]:
-    """Every template of server/data/notification-templates.json (system and custom)."""
-    text = importlib.resources.files("server.data").joinpath("notification-templates.json").read_text("utf-8")
-    data = json.loads(text)
-    return [*data.get("system", []), *data.get("custom", [])]
-
-
-# -- the writer ---------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class _WriteJob:
-    fn: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any]
-    loop: asyncio.AbstractEventLoop
-
-
-_STOP: Final = object()
-_Outcome = tuple[_WriteJob, Any, BaseException | None]
-
-
-def _settle(outcomes: list[_Outcome]) -> None:
-    """Resolve futures on their event loop; a caller that was cancelled meanwhile is skipped."""
-    for job, result, exc in outcomes:
-        if job.future.done():
-            continue
-        if exc is None:
-            job.future.set_result(result)
-        else:
-            job.future.set_exception(exc)
-
-
-class _Writer:
-    """The single writer thread and its connection."""
-
-    def __init__(self, conn: sqlite3.Connection, check_file: Callable[[], BaseException | None]) -> None:
-        self.conn = conn
-        self.check_file = check_file  # before each commit: is the open file still the one at the path?
-        self.queue: queue.SimpleQueue[_WriteJob | object] = queue.SimpleQueue()
-        self.commit_count = 0  # transactions committed
-        self.job_count = 0  # jobs run
-        self.thread = threading.Thread(target=self._main, name="inbox-sqlite-writer", daemon=True)
-
-    def _main(self) -> None:
-        stop = False
-        while not stop:
-            batch: list[_WriteJob] = []
-            item = self.queue.get()
-            while True:
-                if item is _STOP:
-                    stop = True  # nothing can be queued after the stop marker (close() sets the flag first)
-                    break
-                assert isinstance(item, _WriteJob)
-                batch.append(item)
-                if len(batch) >= MAX_BATCH:
-                    break
-                try:
-                    item = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-            pending = batch
-            while pending:
-                outcomes, pending = self._transaction(pending)
-                self._resolve(outcomes)
-        try:
-            self.conn.execute("PRAGMA optimize")
-        except sqlite3.Error:
-            log.debug("PRAGMA optimize failed on close", exc_info=True)
-        self.conn.close()
-
-    def _transaction(self, jobs: list[_WriteJob]) -> tuple[list[_Outcome], list[_WriteJob]]:
-        """Run jobs in one transaction. Returns their outcomes and the jobs left if it broke midway."""
-        conn = self.conn
-        outcomes: list[_Outcome] = []
-        # A lone job needs no savepoint (its failure rolls back the transaction, which is only itself), and
-        # skipping it spares big bulk inserts the savepoint's sub-journal.
-        savepoints = len(jobs) > 1
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except BaseException as exc:
-            return [(job, None, exc) for job in jobs], []
-        for index, job in enumerate(jobs):
-            self.job_count += 1
-            if savepoints:
-                conn.execute("SAVEPOINT job")
-            try:
-                result = job.fn(conn)
-            except BaseException as exc:
-                if not conn.in_transaction:
-                    # The error ended the whole transaction (e.g. disk full): jobs run so far are lost too.
-                    lost = StoreError(f"transaction aborted by another write: {exc}")
-                    failed: list[_Outcome] = [(j, None, lost) for j, _, _ in outcomes]
-                    return [*failed, (job, None, exc)], jobs[index + 1 :]
-                if not savepoints:
-                    conn.execute("ROLLBACK")
-                    return [(job, None, exc)], []
-                conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
-                outcomes.append((job, None, exc))
-            else:
-                if savepoints:
-                    conn.execute("RELEASE job")
-                outcomes.append((job, result, None))
-        # One stat per batch: never acknowledge a write that went into a file no longer at the path.
-        gone = self.check_file()
-        if gone is not None:
-            conn.execute("ROLLBACK")
-            return [(job, None, gone) for job, _, _ in outcomes], []
-        try:
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            return [(job, None, exc) for job, _, _ in outcomes], []
-        self.commit_count += 1
-        return outcomes, []
-
-    @staticmethod
-    def _resolve(outcomes: list[_Outcome]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-        for outcome in outcomes:
-            by_loop.setdefault(outcome[0].loop, []).append(outcome)
-        for loop, items in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_settle, items)
-            except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
-                log.debug("dropping %d write results for a closed event loop", len(items))
-
-
 # -- the store ----------------------------------------------------------------------------------------
 class SqliteStore(Store):
     """A `Store` on one SQLite file. `path` ":memory:" uses a temporary file removed on close."""
@@ -478,7 +211,7 @@ class SqliteStore(Store):
         self.pubsub = LocalPubsub()
         self._file: Path | None = None
         self._tmpdir: str | None = None
-        self._writer: _Writer | None = None
+        self._writer: Writer | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
@@ -539,7 +272,7 @@ class SqliteStore(Store):
             raise self._replaced
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        writer.queue.put(_WriteJob(fn, future, loop))
+        writer.queue.put(WriteJob(fn, future, loop))
         try:
             return await future
         except sqlite3.Error as exc:
@@ -638,7 +371,7 @@ class SqliteStore(Store):
         self._closed = False
         self._identity = _file_identity(file)
         self._replaced = None
-        self._writer = _Writer(conn, self._check_file)
+        self._writer = Writer(conn, self._check_file)
         self._writer.thread.start()
         self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="inbox-sqlite-read")
         try:
@@ -655,7 +388,7 @@ class SqliteStore(Store):
         if writer is None:
             return
         self._closed = True
-        writer.queue.put(_STOP)
+        writer.queue.put(STOP)
         await asyncio.to_thread(writer.thread.join)
         if readers is not None:
             await asyncio.to_thread(readers.shutdown, True)
@@ -676,7 +409,7 @@ class SqliteStore(Store):
         row = conn.execute(
             "SELECT max((SELECT max(created_at) FROM inbox_notifications AS n WHERE n.user_id = u.id)) FROM users AS u"
         ).fetchone()
-        self._last_created = _opt_dt(row[0])
+        self._last_created = opt_dt(row[0])
 
     # -- users and tokens -----------------------------------------------------------------------------
     async def create_user(
@@ -722,7 +455,7 @@ class SqliteStore(Store):
 
         def job(conn: sqlite3.Connection) -> User | None:
             row = conn.execute(f"SELECT {USER_COLS} FROM users WHERE id = ?", (user_id.bytes,)).fetchone()
-            return None if row is None else _user(row)
+            return None if row is None else user_from_row(row)
 
         return self.run_bounded_read(job)
 
@@ -731,7 +464,7 @@ class SqliteStore(Store):
 
         def job(conn: sqlite3.Connection) -> User | None:
             row = conn.execute(f"SELECT {USER_COLS} FROM users WHERE username = ?", (username,)).fetchone()
-            return None if row is None else _user(row)
+            return None if row is None else user_from_row(row)
 
         return await self.run_read(job)
 
@@ -740,7 +473,7 @@ class SqliteStore(Store):
 
         def job(conn: sqlite3.Connection) -> list[User]:
             rows = conn.execute(f"SELECT {USER_COLS} FROM users ORDER BY created_at, id").fetchall()
-            return [_user(r) for r in rows]
+            return [user_from_row(r) for r in rows]
 
         return await self.run_read(job)
 
@@ -765,8 +498,8 @@ class SqliteStore(Store):
                         token.user_id.bytes,
                         token.hashed_secret,
                         to_us(token.created_at),
-                        _opt_us(token.expires_at),
-                        _opt_us(token.last_used),
+                        opt_us(token.expires_at),
+                        opt_us(token.last_used),
                     ),
                 )
             except sqlite3.IntegrityError as exc:
@@ -779,7 +512,7 @@ class SqliteStore(Store):
 
         def job(conn: sqlite3.Connection) -> ApiToken | None:
             row = conn.execute(f"SELECT {TOKEN_COLS} FROM api_keys WHERE id = ?", (token_id,)).fetchone()
-            return None if row is None else _token(row)
+            return None if row is None else token_from_row(row)
 
         return self.run_bounded_read(job)
 
@@ -798,7 +531,7 @@ class SqliteStore(Store):
             rows = conn.execute(
                 f"SELECT {TOKEN_COLS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id", (user_id.bytes,)
             ).fetchall()
-            return [_token(r) for r in rows]
+            return [token_from_row(r) for r in rows]
 
         return await self.run_read(job)
 
@@ -828,7 +561,7 @@ class SqliteStore(Store):
         params.append(limit if limit > 0 else PAGE_SIZE)  # Coder: COALESCE(NULLIF(limit, 0), 25)
 
         def job(conn: sqlite3.Connection) -> list[InboxNotification]:
-            return [_inbox(r) for r in conn.execute(sql, params).fetchall()]
+            return [inbox_from_row(r) for r in conn.execute(sql, params).fetchall()]
 
         return await self.run_read(job)
 
@@ -877,7 +610,7 @@ class SqliteStore(Store):
             row = conn.execute(
                 f"SELECT {INBOX_COLS} FROM inbox_notifications WHERE id = ?", (notification_id.bytes,)
             ).fetchone()
-            return None if row is None else _inbox(row)
+            return None if row is None else inbox_from_row(row)
 
         return self.run_bounded_read(job)
 
@@ -887,9 +620,9 @@ class SqliteStore(Store):
         def job(conn: sqlite3.Connection) -> InboxNotification | None:
             rows = conn.execute(
                 f"UPDATE inbox_notifications SET read_at = ?, read_at_wire = ? WHERE id = ? RETURNING {INBOX_COLS}",
-                (_opt_us(read_at), read_at_wire(read_at), notification_id.bytes),
+                (opt_us(read_at), read_at_wire(read_at), notification_id.bytes),
             ).fetchall()
-            return _inbox(rows[0]) if rows else None
+            return inbox_from_row(rows[0]) if rows else None
 
         return await self.run_write(job)
 
@@ -908,7 +641,7 @@ class SqliteStore(Store):
 
     async def insert_inbox_notifications(self, notifications: Sequence[InboxNotification]) -> None:
         """Insert rows directly (seeding, benchmarks, tests). Existing ids are left alone."""
-        params = [_inbox_params(n) for n in notifications]
+        params = [inbox_params(n) for n in notifications]
         if not params:
             return
 
@@ -933,7 +666,7 @@ class SqliteStore(Store):
                     f"SELECT {TEMPLATE_COLS} FROM notification_templates WHERE kind = ? ORDER BY name, id",
                     (kind,),
                 )
-            return [_template(r) for r in cur.fetchall()]
+            return [template_from_row(r) for r in cur.fetchall()]
 
         return await self.run_read(job)
 
@@ -944,7 +677,7 @@ class SqliteStore(Store):
             row = conn.execute(
                 f"SELECT {TEMPLATE_COLS} FROM notification_templates WHERE id = ?", (template_id.bytes,)
             ).fetchone()
-            return None if row is None else _template(row)
+            return None if row is None else template_from_row(row)
 
         return self.run_bounded_read(job)
 
@@ -977,7 +710,7 @@ class SqliteStore(Store):
                 (user_id.bytes,),
             ).fetchall()
             return [
-                NotificationPreference(template_id=_uuid(r[0]), disabled=bool(r[1]), updated_at=from_us(r[2]))
+                NotificationPreference(template_id=as_uuid(r[0]), disabled=bool(r[1]), updated_at=from_us(r[2]))
                 for r in rows
             ]
 
@@ -1048,12 +781,12 @@ class SqliteStore(Store):
                 str(m.method),
                 str(m.status),
                 json.dumps(m.payload),
-                _targets_json(m.targets),
+                targets_json(m.targets),
                 m.created_by,
                 m.dedupe_hash,
                 to_us(m.created_at),
                 m.attempt_count,
-                _opt_us(m.next_retry_after),
+                opt_us(m.next_retry_after),
                 m.status_reason,
                 json.dumps(m.extra),
             )
@@ -1110,7 +843,7 @@ class SqliteStore(Store):
                         [(until_us, now_us, r[0]) for r in take],
                     )
                 for r in take:
-                    message = _message(r)
+                    message = message_from_row(r)
                     message.status = MessageStatus.LEASED
                     leased.append(message)
                 if len(rows) < want or not inhibit:
@@ -1129,7 +862,7 @@ class SqliteStore(Store):
         """
         if not deliveries:
             return []
-        rows = [(message_id, n, _inbox_params(n)) for message_id, n in deliveries]
+        rows = [(message_id, n, inbox_params(n)) for message_id, n in deliveries]
 
         def job(conn: sqlite3.Connection) -> list[InboxNotification | None]:
             results: list[InboxNotification | None] = []
@@ -1138,7 +871,7 @@ class SqliteStore(Store):
                 at = self._clock.stamp(last, n.created_at)
                 if at != n.created_at:
                     n = replace(n, created_at=at)
-                    row = _inbox_params(n)
+                    row = inbox_params(n)
                 inserted = conn.execute(SQL_INSERT_INBOX, row).rowcount > 0
                 # Marked sent either way: an existing row means an earlier attempt already delivered it.
                 _mark_sent(conn, message_id)
@@ -1180,7 +913,7 @@ class SqliteStore(Store):
     async def mark_message_failed(self, message_id: uuid.UUID, reason: str, *, retry_after: datetime | None) -> None:
         """Record a failed attempt: temporary_failure retried after `retry_after`, or permanent_failure."""
         status = MessageStatus.PERMANENT_FAILURE if retry_after is None else MessageStatus.TEMPORARY_FAILURE
-        params = (str(status), reason, _opt_us(retry_after), to_us(now_utc()), message_id.bytes)
+        params = (str(status), reason, opt_us(retry_after), to_us(now_utc()), message_id.bytes)
 
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
@@ -1198,7 +931,7 @@ class SqliteStore(Store):
             row = conn.execute(
                 f"SELECT {MESSAGE_COLS} FROM notification_messages WHERE id = ?", (message_id.bytes,)
             ).fetchone()
-            return None if row is None else _message(row)
+            return None if row is None else message_from_row(row)
 
         return await self.run_read(job)
 
@@ -1263,7 +996,7 @@ def _existing_template_ids(conn: sqlite3.Connection, ids: Iterable[uuid.UUID]) -
         rows = conn.execute(
             f"SELECT id FROM notification_templates WHERE id IN ({', '.join('?' * len(chunk))})", chunk
         ).fetchall()
-        found.update(_uuid(r[0]) for r in rows)
+        found.update(as_uuid(r[0]) for r in rows)
     return found
 
 
@@ -1283,7 +1016,7 @@ def _migrate(conn: sqlite3.Connection) -> list[int]:
     )
     done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
     applied: list[int] = []
-    for version, name, script in _migrations():
+    for version, name, script in migrations("sqlite"):
         if version in done:
             continue
         for statement in _split_statements(script):
@@ -1312,7 +1045,7 @@ def _seed_templates(conn: sqlite3.Connection) -> int:
             t.get("kind") or "system",
             int(bool(t.get("enabled_by_default", True))),
         )
-        for t in _bundled_templates()
+        for t in template_rows()
     ]
     conn.executemany(SQL_SEED_TEMPLATE, rows)
     return len(rows)

@@ -2,7 +2,7 @@
 
 Building 25 notifications as Python objects and encoding them costs about 0.7 ms per page. Instead each row
 keeps its wire JSON, rendered once when it is written by the reference encoder
-(`server.api.wire.inbox_notification_json`): everything but read_at in `wire_head`/`wire_tail`, and
+(`server.wire.inbox_notification_json`): everything but read_at in `wire_head`/`wire_tail`, and
 read_at's JSON in `read_at_wire`, rewritten whenever read_at changes. A page is then string concatenation
 in SQLite. Rows written before that (NULL `wire_head`) are rendered by the SQL expression below; a test
 holds all three paths to the same output.
@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from server.api.wire import go_time, inbox_notification_json
-from server.errors import encode_json
-from server.notify.icons import DEFAULT_ICON_OTHER, FALLBACK_ICONS
+from server.icons import DEFAULT_ICON_OTHER, FALLBACK_ICONS
 from server.records import InboxNotification
+from server.wire import encode_json, go_time, inbox_notification_json
 
 _READ_AT_NULL = b'"read_at":null'
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from server.errors import encode_json
 from server.json_depth import MAX_JSON_DEPTH
+from server.wire import encode_json
 from tests.live_server import LiveServer
 from tests.server.helpers import client, seed_inbox, user_id
 

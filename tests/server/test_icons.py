@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from server.notify.catalogue import load_bundled_templates
-from server.notify.icons import (
+from server.icons import (
     DEFAULT_ICON_ACCOUNT,
     DEFAULT_ICON_OTHER,
     DEFAULT_ICON_TEMPLATE,
@@ -15,6 +14,7 @@ from server.notify.icons import (
     ensure_icon,
     fallback_icon,
 )
+from server.notify.catalogue import load_bundled_templates
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION
 
 WORKSPACE_CREATED = uuid.UUID("281fdf73-c6d6-4cbb-8ff5-888baf8a2fff")

@@ -263,7 +263,7 @@ def test_metrics_off_loads_nothing(tmp_path: Path) -> None:
 import asyncio, sys
 from server.app import InboxServer
 from server.config import ServerConfig
-from server.metrics.hooks import NO_HOOKS
+from server.notify.hooks import NO_HOOKS
 
 async def main():
     app = InboxServer(ServerConfig(db={str(tmp_path / "off.db")!r}))

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from server.config import WebhookConfig
-from server.errors import encode_json
 from server.notify.methods.base import DispatchError, RenderedMessage
+from server.wire import encode_json
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from server.bundled import migrations
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, InboxNotification, now_utc
 from server.store.base import StoreError
 from server.store.pg_pubsub import MAX_PAYLOAD_BYTES, channel_for, encode_event
-from server.store.postgres import PostgresStore, migrations
+from server.store.postgres import PostgresStore
 from tests.pg import PgCluster, create_database, drop_database, free_port, pg_cluster, with_database  # noqa: F401
 from tests.server.store.test_store_contract import Recorder, make_user, message, notification
 
@@ -50,7 +51,7 @@ async def test_replicas_migrate_once_when_starting_together(pg_dsn: str) -> None
         with psycopg.connect(pg_dsn) as conn:
             versions = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
             assert versions[:2] == [(1, "0001_initial.sql"), (2, "0002_due_messages_index.sql")]
-            assert versions == [(v, name) for v, name, _ in migrations()]  # each once
+            assert versions == [(v, name) for v, name, _ in migrations("postgres")]  # each once
             assert conn.execute("SELECT count(*) FROM notification_templates").fetchone() == (37,)
             indexes = {
                 r[0]
@@ -256,7 +257,9 @@ async def test_an_older_database_is_upgraded_on_open(pg_dsn: str) -> None:
     try:
         assert await store.get_user(alice.id) == alice
         with psycopg.connect(pg_dsn) as conn:
-            assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (migrations()[-1][0],)
+            assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
+                migrations("postgres")[-1][0],
+            )
             assert conn.execute(
                 "SELECT count(*) FROM pg_indexes WHERE indexname = 'notification_messages_due_idx'"
             ).fetchone() == (1,)

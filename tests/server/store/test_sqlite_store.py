@@ -34,7 +34,8 @@ from server.records import (
 )
 from server.store.base import DuplicateUserError, StoreError, UnknownTemplateError
 from server.store.local_pubsub import LocalPubsub
-from server.store.sqlite import SqliteStore, _migrate, from_us, to_us
+from server.store.sqlite import SqliteStore, _migrate
+from server.store.sqlite_rows import from_us, to_us
 
 WORKSPACE_CREATED = uuid.UUID("281fdf73-c6d6-4cbb-8ff5-888baf8a2fff")  # enabled_by_default = false
 WORKSPACE_DELETED = uuid.UUID("f517da0b-cdc9-410f-ab89-a86107c420ed")  # enabled_by_default = true

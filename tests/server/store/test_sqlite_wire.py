@@ -1,4 +1,4 @@
-"""The SQLite list fast path renders exactly what server.api.wire renders, for every field shape."""
+"""The SQLite list fast path renders exactly what server.wire renders, for every field shape."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from server.api.wire import inbox_notification_json
-from server.errors import encode_json
-from server.notify.icons import FALLBACK_ICONS
+from server.icons import FALLBACK_ICONS
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, InboxFilter, InboxNotification
 from server.store.base import Store
 from server.store.sqlite import SqliteStore
+from server.wire import encode_json, inbox_notification_json
 
 
 def _rows(user: uuid.UUID) -> list[InboxNotification]:

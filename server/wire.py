@@ -1,12 +1,38 @@
-"""Records to Coder's JSON wire shapes (codersdk types), field order as Go encodes them."""
+"""Coder's JSON wire format: Go's encoding (`encode_json`) and the codersdk shapes of records, field order as Go
+encodes them. A layer of its own because stored rows carry their pre-rendered wire JSON: the stores, the hub and
+the handlers all use it, and it imports nothing from `server.api`.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from server.notify.icons import ensure_icon
+import orjson
+
+from server.icons import ensure_icon
 from server.records import InboxNotification, NotificationPreference, NotificationTemplate, User
+
+
+def go_escape(encoded: bytes) -> bytes:
+    """Go's HTML-safe JSON escaping of already encoded JSON: <, >, &, U+2028 and U+2029."""
+    if b"<" in encoded or b">" in encoded or b"&" in encoded:
+        encoded = encoded.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+    if b"\xe2\x80" in encoded:
+        encoded = encoded.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+    return encoded
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode like Go's json.Encoder: compact UTF-8 with Go's HTML-safe escaping (orjson does the work)."""
+    try:
+        return go_escape(orjson.dumps(value))
+    except orjson.JSONEncodeError:
+        # A lone surrogate (from a JSON body's \ud800) cannot be UTF-8: Go writes U+FFFD in its place.
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return go_escape(text.encode())
 
 
 def go_time(value: datetime) -> str:

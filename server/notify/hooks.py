@@ -1,4 +1,5 @@
-"""What the notifier reports to the metrics. This base does nothing: it is what runs with metrics off.
+"""What the notifier reports to the metrics (the notifier defines it; `server.metrics` implements it). This base
+does nothing: it is what runs with metrics off.
 
 Kept free of `prometheus_client` so the notifier can hold one unconditionally; with `--prometheus-enable`
 the server swaps in `server.metrics.notifications.PrometheusNotificationHooks`.
