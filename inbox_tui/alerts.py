@@ -15,13 +15,11 @@ import os
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from inbox_tui.api.models import InboxNotification
-from inbox_tui.widgets.render import clean_line, markdown_to_text
+from inbox_tui.config import ALERT_MODES, AlertMode
+from inbox_tui.text import clean_line, markdown_to_text
 
-AlertMode = Literal["bell", "osc9", "osc777", "command", "off"]
-ALERT_MODES: tuple[AlertMode, ...] = ("bell", "osc9", "osc777", "command", "off")
 # What each mode does, in a few words (the palette's "Alert: ..." commands).
 ALERT_DESCRIPTIONS: dict[str, str] = {
     "bell": "ring the terminal bell",

@@ -26,11 +26,11 @@ from textual.command import Provider
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from inbox_tui.alerts import ALERT_DESCRIPTIONS, ALERT_MODES, Alert, AlertSettings
+from inbox_tui.alerts import ALERT_DESCRIPTIONS, Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
-from inbox_tui.api.errors import ApiError
+from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
-from inbox_tui.config import DEFAULT_CHECK_INTERVAL
+from inbox_tui.config import ALERT_MODES, DEFAULT_CHECK_INTERVAL
 from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.state import Filters, InboxState
@@ -338,7 +338,7 @@ class InboxApp(App[None]):
             if group in QUIET_GROUPS:
                 return
             self.notify(
-                self.describe_error(error),
+                describe_error(error),
                 title=FAILURE_TITLES.get(group, "Something went wrong."),
                 severity="error",
                 timeout=8,
@@ -346,17 +346,6 @@ class InboxApp(App[None]):
             )
         elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
             self._failure_hooks.pop(worker, None)
-
-    @staticmethod
-    def describe_error(error: BaseException) -> str:
-        """One or two readable lines for a toast (Coder's message, then its detail and validations)."""
-        if isinstance(error, ApiError):
-            lines = [error.message]
-            if error.detail:
-                lines.append(error.detail)
-            lines.extend(f"{name}: {detail}" for name, detail in error.validations)
-            return "\n".join(line for line in lines if line)
-        return str(error) or type(error).__name__
 
     # ----- templates ------------------------------------------------------------------------------
 

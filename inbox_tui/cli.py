@@ -29,7 +29,7 @@ from inbox_tui.api.models import InboxEvent, InboxNotification
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
 from inbox_tui.connection import Connection, ResolveError, resolve
 from inbox_tui.text import clean_line as text_clean_line
-from inbox_tui.text import terminal_safe
+from inbox_tui.text import markdown_to_plain, relative_time, terminal_safe
 
 PROG = "inbox-tui"
 EXIT_OK = 0
@@ -81,59 +81,10 @@ def clean_line(text: str) -> str:
     return text_clean_line(text)
 
 
-def markdown_to_plain(text: str) -> str:
-    """A close approximation of Coder's markdown -> plaintext (used for items caught up after a reconnect).
-
-    Live frames asked with `format=plaintext` are already converted by the server; items fetched with the
-    list endpoint are markdown, so they are converted here to look alike.
-    """
-    from markdown_it import MarkdownIt
-
-    blocks: list[str] = []
-    for token in MarkdownIt("commonmark").parse(text):
-        if token.type in ("code_block", "fence"):
-            blocks.append(token.content.rstrip("\n"))
-        if token.type != "inline":
-            continue
-        parts: list[str] = []
-        hrefs: list[str] = []
-        for child in token.children or ():
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append("\n")
-            elif child.type == "link_open":
-                hrefs.append(str(child.attrs.get("href", "")))
-            elif child.type == "link_close" and hrefs:
-                href = hrefs.pop()
-                parts.append(f" ({href})" if href else "")
-            elif child.type == "image":
-                parts.append(f"{child.content} ({child.attrs.get('src', '')})")
-        blocks.append("".join(parts))
-    return "\n\n".join(b for b in blocks if b.strip()).strip()
-
-
-def age(created: datetime, now: datetime | None = None) -> str:
-    """A short age ("now", "5m", "3h", "2d", "3w", or the date)."""
-    seconds = ((now or datetime.now(UTC)) - created).total_seconds()
-    if seconds < 45:
-        return "now"
-    if seconds < 3570:
-        return f"{max(1, round(seconds / 60))}m"
-    if seconds < 84600:
-        return f"{round(seconds / 3600)}h"
-    days = seconds / 86400
-    if days < 6.5:
-        return f"{round(days)}d"
-    if days < 30:
-        return f"{round(days / 7)}w"
-    return created.astimezone().strftime("%Y-%m-%d")
-
-
 def list_line(notification: InboxNotification, now: datetime | None = None) -> str:
     """`<id>  unread  5m  <title>`: one greppable line per notification."""
     status = "read" if notification.is_read else "unread"
-    when = age(notification.created_at, now)
+    when = relative_time(notification.created_at, now or datetime.now(UTC), iso_dates=True)
     return f"{notification.id}  {status:<6}  {when:>10}  {clean_line(notification.title)}"
 
 

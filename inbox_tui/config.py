@@ -17,7 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 
@@ -29,7 +29,9 @@ TOKEN_FILE = "token"
 UI_STATE_FILE = "ui-state.json"
 DEMO_UI_STATE_FILE = "demo-ui-state.json"  # the demo's choices never carry into the real inbox
 
-ALERT_MODES = ("bell", "osc9", "osc777", "command", "off")
+AlertMode = Literal["bell", "osc9", "osc777", "command", "off"]
+# The one list of alert modes (the config file, the UI state, the alerts and the palette read it).
+ALERT_MODES: tuple[AlertMode, ...] = ("bell", "osc9", "osc777", "command", "off")
 DEFAULT_ALERT = "bell"
 # Seconds between the open inbox's checks for read changes made elsewhere (one small request each).
 DEFAULT_CHECK_INTERVAL = 15.0

@@ -74,6 +74,14 @@ class ApiError(Exception):
             parts.append(f"\n\t{clean_line(name)}: {_indented(detail)}")
         return "".join(parts)
 
+    def describe(self) -> str:
+        """Coder's message, then its detail and each validation, one per line (as the web UI shows them)."""
+        lines = [self.message or f"status {self.status}"]
+        if self.detail:
+            lines.append(self.detail)
+        lines.extend(f"{name}: {detail}" if name else detail for name, detail in self.validations)
+        return "\n".join(line for line in lines if line)
+
     @property
     def field_errors(self) -> dict[str, str]:
         """Validations keyed by field name (for showing them beside form fields)."""
@@ -216,3 +224,10 @@ def describe_transport_error(exc: BaseException) -> str:
         if text:
             return text
     return type(exc).__name__
+
+
+def describe_error(error: BaseException) -> str:
+    """What the TUI shows for a failure: `ApiError.describe()`, or any other error's own words."""
+    if isinstance(error, ApiError):
+        return error.describe()
+    return str(error) or type(error).__name__

@@ -26,6 +26,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from inbox_tui.api.client import CoderClient
+from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxEvent, InboxNotification
 from inbox_tui.keymap import bindings, display_keys, effective_keys
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
@@ -366,7 +367,7 @@ class InboxScreen(Screen[None]):
 
     def load_failed(self, error: BaseException) -> None:
         """Show the error where the list would be (the app also shows a toast)."""
-        self._load_error = self.inbox_app.describe_error(error)
+        self._load_error = describe_error(error)
         self._refresh_chrome()
         self.inbox_app.start_up_done()
 
@@ -467,7 +468,7 @@ class InboxScreen(Screen[None]):
     def _link_changed(self, change: StateChanged) -> None:
         from inbox_tui.api.watch import ConnectionState
 
-        detail = self.inbox_app.describe_error(change.error) if change.error is not None else ""
+        detail = describe_error(change.error) if change.error is not None else ""
         link = Link(change.state.value, change.retry_at, detail)
         self.inbox_app.link = link
         self.query_one(InboxHeader).link = link

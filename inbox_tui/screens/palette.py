@@ -10,7 +10,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
-from inbox_tui.alerts import ALERT_DESCRIPTIONS, ALERT_MODES
+from inbox_tui.alerts import ALERT_DESCRIPTIONS
+from inbox_tui.config import ALERT_MODES
 from inbox_tui.keymap import SPECS, display_keys, effective_keys
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.widgets.render import clean_line

@@ -34,7 +34,7 @@ from inbox_tui.api.models import (
 )
 from inbox_tui.keymap import KeySpec
 from inbox_tui.screens.confirm import QuestionScreen
-from inbox_tui.widgets.status_line import StatusLine, describe_error
+from inbox_tui.widgets.status_line import StatusLine
 
 _GROUP = "Preferences"
 KEYS: tuple[KeySpec, ...] = (
@@ -449,7 +449,7 @@ class PreferencesScreen(ModalScreen[None]):
         try:
             rows = await self.client.update_preferences(changes)
         except ApiError as error:
-            model.save_failed(changes, error.message or describe_error(error))
+            model.save_failed(changes, error.message or error.describe())
             self.status.show_error(error, "Not saved; your changes are kept. ctrl+s tries again.")
             for template_id in changes:
                 if template_id in model.by_id:

@@ -26,7 +26,8 @@ from textual.widgets.option_list import Option
 
 from inbox_tui.api.models import InboxNotification
 from inbox_tui.keymap import list_bindings
-from inbox_tui.widgets.render import clean_line, icon_glyph, relative_time, snippet
+from inbox_tui.text import relative_time
+from inbox_tui.widgets.render import clean_line, icon_glyph, snippet
 
 ROW_HEIGHT = 2
 """Lines per notification: title line, snippet line."""

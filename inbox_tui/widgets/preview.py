@@ -11,7 +11,8 @@ from textual.content import Content
 from textual.widgets import Markdown, Static
 
 from inbox_tui.api.models import InboxNotification
-from inbox_tui.widgets.render import clean_block, clean_line, relative_time_long
+from inbox_tui.text import relative_time_long
+from inbox_tui.widgets.render import clean_block, clean_line
 
 
 def action_lines(notification: InboxNotification) -> Content:

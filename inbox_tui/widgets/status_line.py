@@ -10,21 +10,10 @@ from typing import ClassVar, Literal
 from textual.content import Content
 from textual.widgets import Static
 
-from inbox_tui.api.errors import ApiError
+from inbox_tui.api.errors import describe_error
 
 Kind = Literal["info", "busy", "success", "warning", "error"]
 KINDS: tuple[Kind, ...] = ("info", "busy", "success", "warning", "error")
-
-
-def describe_error(error: BaseException) -> str:
-    """Coder's message, then its detail and each validation, one per line (as the web UI shows them)."""
-    if isinstance(error, ApiError):
-        lines = [error.message or f"status {error.status}"]
-        if error.detail:
-            lines.append(error.detail)
-        lines.extend(f"{name}: {detail}" if name else detail for name, detail in error.validations)
-        return "\n".join(line for line in lines if line)
-    return str(error) or type(error).__name__
 
 
 class StatusLine(Static):

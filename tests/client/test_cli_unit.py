@@ -9,6 +9,7 @@ import pytest
 
 from inbox_tui import cli
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.text import markdown_to_plain, relative_time
 from tests.client.fakes import notification_json
 
 NOW = datetime(2025, 3, 18, 12, 0, 0, tzinfo=UTC)
@@ -49,10 +50,10 @@ def test_clean_line_removes_escapes_and_bidi_overrides() -> None:
 
 def test_markdown_to_plain() -> None:
     text = "# Title\n\nYour workspace **dev** was [deleted](https://c/x).\n\n![alt](https://i/p.png)"
-    assert cli.markdown_to_plain(text) == (
+    assert markdown_to_plain(text) == (
         "Title\n\nYour workspace dev was deleted (https://c/x).\n\nalt (https://i/p.png)"
     )
-    assert cli.markdown_to_plain("This is the __content__.") == "This is the content."
+    assert markdown_to_plain("This is the __content__.") == "This is the content."
 
 
 @pytest.mark.parametrize(
@@ -63,10 +64,12 @@ def test_markdown_to_plain() -> None:
         (timedelta(hours=3), "3h"),
         (timedelta(days=2), "2d"),
         (timedelta(days=14), "2w"),
+        (timedelta(days=60), (NOW - timedelta(days=60)).astimezone().strftime("%Y-%m-%d")),
     ],
 )
 def test_age(delta: timedelta, expected: str) -> None:
-    assert cli.age(NOW - delta, NOW) == expected
+    # The CLI's ages: the list's, but older ones always as ISO dates (greppable).
+    assert relative_time(NOW - delta, NOW, iso_dates=True) == expected
 
 
 def test_list_and_watch_lines() -> None:

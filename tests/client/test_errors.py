@@ -7,7 +7,7 @@ import socket
 import httpx
 import pytest
 
-from inbox_tui.api.errors import ApiError, ConnectionFailed
+from inbox_tui.api.errors import ApiError, ConnectionFailed, describe_error
 from tests.client.fakes import fake_client, json_response
 
 
@@ -72,6 +72,23 @@ def test_field_errors() -> None:
     assert error.field_errors == {"method": "bad"}
     # Without method and URL the prefix is left out, as codersdk does.
     assert str(error) == "unexpected status code 400: m\n\tmethod: bad"
+
+
+def test_describe_for_the_tui() -> None:
+    # Message, detail, then each validation on its own line (a nameless one as its detail alone).
+    error = ApiError(
+        method="PUT",
+        url="u",
+        status=400,
+        message="Invalid request.",
+        detail="bad \x1b[2Jinput",
+        validations=[("name", "required"), ("", "whole body")],
+    )
+    assert error.describe() == "Invalid request.\nbad input\nname: required\nwhole body"
+    assert describe_error(error) == error.describe()
+    assert ApiError(method="", url="", status=502, message="").describe() == "status 502"
+    assert describe_error(ValueError("boom")) == "boom"
+    assert describe_error(TimeoutError()) == "TimeoutError"
 
 
 async def test_refused_connection_is_readable() -> None:

@@ -9,16 +9,8 @@ from pathlib import Path
 
 from inbox_tui.alerts import AlertSettings, command_environment, escape_sequence, summarize
 from inbox_tui.api.models import ICON_ACCOUNT, ICON_OTHER, ICON_TEMPLATE, ICON_WORKSPACE
-from inbox_tui.widgets.render import (
-    URL_ICON_GLYPH,
-    clean_block,
-    clean_line,
-    icon_glyph,
-    markdown_to_text,
-    relative_time,
-    relative_time_long,
-    snippet,
-)
+from inbox_tui.text import markdown_to_text, relative_time, relative_time_long
+from inbox_tui.widgets.render import URL_ICON_GLYPH, clean_block, clean_line, icon_glyph, snippet
 from tests.tui.factories import NOW, make
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "plaintext-vectors.json"
