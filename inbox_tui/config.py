@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -394,17 +393,3 @@ def load_coder_login() -> CoderLogin:
 def ui_state_path(demo: bool = False) -> Path:
     """The JSON file where the TUI remembers theme, filters and the like between runs (the demo's apart)."""
     return state_dir() / (DEMO_UI_STATE_FILE if demo else UI_STATE_FILE)
-
-
-def load_ui_state() -> dict[str, Any]:
-    """The remembered UI state; a missing or unreadable file is an empty state (never an error)."""
-    try:
-        data = json.loads(ui_state_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def save_ui_state(state: dict[str, Any]) -> None:
-    """Remember the UI state (written atomically)."""
-    write_atomic(ui_state_path(), json.dumps(state, indent=2, sort_keys=True) + "\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from inbox_tui import config as cfg
+from inbox_tui.ui_state import UiState
 
 
 @pytest.fixture(autouse=True)
@@ -105,11 +106,13 @@ def test_coder_cli_login_files(dirs: Path) -> None:
 
 
 def test_ui_state_round_trip_and_garbage() -> None:
-    assert cfg.load_ui_state() == {}
-    cfg.save_ui_state({"theme": "nord", "unread_only": True})
-    assert cfg.load_ui_state() == {"theme": "nord", "unread_only": True}
+    # The remembered UI state lives in the state dir the config module names.
+    assert UiState.load() == UiState()
+    UiState(theme="nord", unread_only=True).save()
+    assert UiState.load() == UiState(theme="nord", unread_only=True)
+    assert cfg.ui_state_path().is_file()
     cfg.ui_state_path().write_text("{not json")
-    assert cfg.load_ui_state() == {}
+    assert UiState.load() == UiState()
 
 
 def test_settings_are_documented() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from inbox_tui import config
-from inbox_tui.config import Config, save_config, save_token, save_ui_state, secure_dirs
+from inbox_tui.config import Config, save_config, save_token, secure_dirs
 from inbox_tui.private_files import open_private
 from inbox_tui.ui_state import UiState
 
@@ -47,7 +47,6 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 def test_files_and_directories_we_create_are_private(umask: int, dirs: dict[str, Path]) -> None:
     save_config(Config(url="https://coder.example.com"))
     save_token("abc-secret")
-    save_ui_state({"theme": "nord"})
     UiState().save()
     with open_private(dirs["state"] / "server.log") as log:
         log.write(b"hello\n")
