@@ -36,9 +36,11 @@ class KeySpec:
     show: bool = False
     palette: bool = True
     key_display: str | None = None
+    # Wins over the focused widget's own binding of the same key (an editor's ctrl+e, say).
+    priority: bool = False
 
     def binding(self) -> Binding:
-        """The Textual binding (its key is replaced by the keymap when the id is remapped)."""
+        """The Textual binding, the one way every screen builds its keys (the keymap may remap the id)."""
         return Binding(
             self.keys,
             self.action,
@@ -46,7 +48,7 @@ class KeySpec:
             show=self.show,
             id=self.id,
             key_display=self.key_display,
-            priority=self.id in ("command_palette",),
+            priority=self.priority,
         )
 
 
@@ -85,7 +87,7 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("preferences", "s", "open_screen('preferences')", "Preferences", "app", _APP),
     KeySpec("admin", "a", "open_screen('admin')", "Admin", "app", _APP),
     KeySpec("help", "question_mark", "help", "Help", "app", _APP, show=True, key_display="?"),
-    KeySpec("command_palette", "ctrl+p", "command_palette", "Commands", "app", _APP, palette=False),
+    KeySpec("command_palette", "ctrl+p", "command_palette", "Commands", "app", _APP, palette=False, priority=True),
     KeySpec("quit", "q", "quit", "Quit", "app", _APP, show=True),
 )
 

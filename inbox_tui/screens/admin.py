@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -75,9 +75,7 @@ class AdminScreen(ModalScreen[None]):
     Modal (drawn over the whole terminal) so the inbox's own keys stay out of the way while it is open.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(s.keys, s.action, s.description, show=s.show, id=s.id, key_display=s.key_display) for s in KEYS
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in KEYS]
 
     DEFAULT_CSS = """
     AdminScreen {

@@ -21,7 +21,7 @@ from typing import ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static, TextArea
@@ -29,7 +29,7 @@ from textual.widgets import Footer, Input, Label, Static, TextArea
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.keymap import KeySpec
-from inbox_tui.screens.preferences import UnsavedChangesScreen
+from inbox_tui.screens.confirm import UnsavedChangesScreen
 from inbox_tui.widgets.byte_counter import ByteCounter, byte_length
 from inbox_tui.widgets.markdown_preview import MarkdownPreview
 from inbox_tui.widgets.status_line import StatusLine
@@ -41,13 +41,15 @@ SENT_MESSAGE = "A custom notification has been sent."  # the Coder CLI's words
 Field = Literal["title", "message"]
 
 _GROUP = "Compose"
+# The editors bind ctrl+e (end of line) themselves; the form's send and editor keys must win while they
+# have focus (priority).
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("compose_send", "ctrl+s", "send", "Send", "screen", _GROUP, show=True),
-    KeySpec("compose_editor", "ctrl+e", "external_editor", "Edit in $EDITOR", "screen", _GROUP, show=True),
+    KeySpec("compose_send", "ctrl+s", "send", "Send", "screen", _GROUP, show=True, priority=True),
+    KeySpec(
+        "compose_editor", "ctrl+e", "external_editor", "Edit in $EDITOR", "screen", _GROUP, show=True, priority=True
+    ),
     KeySpec("compose_close", "escape", "close", "Close", "screen", _GROUP, show=True, key_display="esc"),
 )
-# The editors bind ctrl+e (end of line) themselves; the form's keys must win while they have focus.
-_PRIORITY = {"compose_send", "compose_editor"}
 
 
 # Go's unicode.IsSpace, which strings.TrimSpace uses (Python's str.strip also drops \x1c-\x1f; Go keeps them).
@@ -112,18 +114,7 @@ def editor_command() -> list[str]:
 class ComposeScreen(ModalScreen[bool]):
     """Send yourself a custom notification; dismisses with True once sent."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            spec.keys,
-            spec.action,
-            spec.description,
-            show=spec.show,
-            id=spec.id,
-            key_display=spec.key_display,
-            priority=spec.id in _PRIORITY,
-        )
-        for spec in KEYS
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in KEYS]
     AUTO_FOCUS = "#compose-title"
 
     DEFAULT_CSS = """

@@ -1,4 +1,4 @@
-"""A y/N question in a small modal; No is the default (Enter and Escape both say no)."""
+"""Questions in a small modal: y/N (No is the default: Enter and Escape both say no), and unsaved changes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from inbox_tui.keymap import KeySpec
 
 T = TypeVar("T")
 
@@ -58,3 +60,18 @@ class ConfirmScreen(QuestionScreen[bool]):
         Binding("n,escape,enter", "answer(False)", "No", id="confirm_no"),
     ]
     DEFAULT_HINT = "y = yes   n / Enter / Esc = no"
+
+
+# Keys of the question asked when leaving preferences or compose with unsaved work.
+UNSAVED_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("unsaved_save", "s", "answer('save')", "Save (or send), then leave", "screen", "Leaving with changes"),
+    KeySpec("unsaved_discard", "d", "answer('discard')", "Leave without saving", "screen", "Leaving with changes"),
+    KeySpec("unsaved_stay", "escape,n", "answer('stay')", "Stay", "screen", "Leaving with changes"),
+)
+
+
+class UnsavedChangesScreen(QuestionScreen[str]):
+    """Asked when leaving with unsaved work; dismisses with "save", "discard" or "stay"."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in UNSAVED_KEYS]
+    DEFAULT_HINT = "s = save and leave   d = discard   n / Esc = stay"

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -33,7 +33,7 @@ from inbox_tui.api.models import (
     is_template_enabled,
 )
 from inbox_tui.keymap import KeySpec
-from inbox_tui.screens.confirm import QuestionScreen
+from inbox_tui.screens.confirm import UnsavedChangesScreen
 from inbox_tui.widgets.status_line import StatusLine
 
 _GROUP = "Preferences"
@@ -45,11 +45,6 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("preferences_previous", "k,up", "app.focus_previous", "Previous switch", "screen", _GROUP),
 )
 # The question asked when leaving a screen with unsaved work (preferences, compose).
-UNSAVED_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("unsaved_save", "s", "answer('save')", "Save (or send), then leave", "screen", "Leaving with changes"),
-    KeySpec("unsaved_discard", "d", "answer('discard')", "Leave without saving", "screen", "Leaving with changes"),
-    KeySpec("unsaved_stay", "escape,n", "answer('stay')", "Stay", "screen", "Leaving with changes"),
-)
 
 # Coder's web UI hides the test template's group from everyone.
 HIDDEN_GROUPS = frozenset({"Notification Events"})
@@ -174,10 +169,6 @@ class PreferencesModel:
                 self.errors.pop(template_id, None)
 
 
-def _binding(spec: KeySpec) -> Binding:
-    return Binding(spec.keys, spec.action, spec.description, show=spec.show, id=spec.id, key_display=spec.key_display)
-
-
 class TemplateSwitch(Switch):
     """The switch of one template."""
 
@@ -194,13 +185,6 @@ class GroupSwitch(Switch):
         self.group = group
 
 
-class UnsavedChangesScreen(QuestionScreen[str]):
-    """Asked when leaving with unsaved work; dismisses with "save", "discard" or "stay"."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [_binding(spec) for spec in UNSAVED_KEYS]
-    DEFAULT_HINT = "s = save and leave   d = discard   n / Esc = stay"
-
-
 class PreferencesScreen(ModalScreen[None]):
     """The user's notification preferences.
 
@@ -208,7 +192,7 @@ class PreferencesScreen(ModalScreen[None]):
     edits are unsaved.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [_binding(spec) for spec in KEYS]
+    BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in KEYS]
     AUTO_FOCUS = "Switch"
 
     DEFAULT_CSS = """

@@ -18,7 +18,7 @@ from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import CUSTOM_TEMPLATE_ID, InboxNotification
 from inbox_tui.screens.compose import ComposeScreen, is_blank, server_field_errors, validate
-from inbox_tui.screens.preferences import UnsavedChangesScreen
+from inbox_tui.screens.confirm import UnsavedChangesScreen
 from inbox_tui.widgets.byte_counter import ByteCounter, byte_length
 from inbox_tui.widgets.markdown_preview import MarkdownPreview
 from inbox_tui.widgets.status_line import StatusLine

@@ -9,7 +9,8 @@ from types import ModuleType
 from textual.binding import Binding
 
 from inbox_tui.keymap import SPECS
-from inbox_tui.screens import admin, compose, preferences
+from inbox_tui.keymap import bindings as scope_bindings
+from inbox_tui.screens import admin, compose, confirm, preferences
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,21 +32,26 @@ def test_keymap_doc_is_current() -> None:
 def test_every_binding_id_is_listed_once() -> None:
     text = generator().render()
     ids = [spec.id for spec in SPECS]
-    for keys in (preferences.KEYS, preferences.UNSAVED_KEYS, compose.KEYS, admin.KEYS):
+    for keys in (preferences.KEYS, confirm.UNSAVED_KEYS, compose.KEYS, admin.KEYS):
         ids += [spec.id for spec in keys]
     for binding_id in ids:
         assert text.count(f"| `{binding_id}` |") == 1, binding_id
 
 
 def test_screen_bindings_come_from_their_key_specs() -> None:
+    # The compose form's send and editor keys win over its editors' own (priority).
+    assert {s.id for s in compose.KEYS if s.priority} == {"compose_send", "compose_editor"}
+    assert [b.id for b in scope_bindings("app") if isinstance(b, Binding) and b.priority] == ["command_palette"]
     for screen, keys in (
         (preferences.PreferencesScreen, preferences.KEYS),
-        (preferences.UnsavedChangesScreen, preferences.UNSAVED_KEYS),
+        (confirm.UnsavedChangesScreen, confirm.UNSAVED_KEYS),
         (compose.ComposeScreen, compose.KEYS),
         (admin.AdminScreen, admin.KEYS),
     ):
         bindings = [b for b in screen.BINDINGS if isinstance(b, Binding)]
-        assert [(b.id, b.key, b.action) for b in bindings] == [(s.id, s.keys, s.action) for s in keys]
+        assert [(b.id, b.key, b.action, b.priority) for b in bindings] == [
+            (s.id, s.keys, s.action, s.priority) for s in keys
+        ]
         seen: set[str] = set()
         for binding in bindings:
             for key in binding.key.split(","):

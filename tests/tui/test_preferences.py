@@ -11,12 +11,12 @@ from textual.widgets import Static, Switch
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import NotificationPreference, NotificationTemplate, User
+from inbox_tui.screens.confirm import UnsavedChangesScreen
 from inbox_tui.screens.preferences import (
     GroupSwitch,
     PreferencesModel,
     PreferencesScreen,
     TemplateSwitch,
-    UnsavedChangesScreen,
     group_visible,
 )
 from tests.live_server import LiveServer
