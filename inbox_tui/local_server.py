@@ -57,7 +57,6 @@ from inbox_tui.embedded import (
 )
 from inbox_tui.private_files import ensure_private_dir
 
-DEFAULT_IDLE_TIMEOUT = DEFAULT_SERVER_IDLE_TIMEOUT
 START_TIMEOUT = 30.0
 PROBE_TIMEOUT = 1.0  # how long a server that is alive may take to answer one probe
 SLOW_NOTICE = 2.0  # after this long waiting for a server that holds the lock, say so
@@ -148,7 +147,7 @@ def idle_timeout() -> float:
     `$INBOX_TUI_SERVER_IDLE_TIMEOUT`, else the config file's `server_idle_timeout`, else 10 minutes.
     """
     if os.environ.get(ENV_SERVER_IDLE_TIMEOUT, "").strip():
-        return _seconds(ENV_SERVER_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)
+        return _seconds(ENV_SERVER_IDLE_TIMEOUT, DEFAULT_SERVER_IDLE_TIMEOUT)
     try:
         return load_config().server_idle_timeout
     except ConfigError as exc:
@@ -219,33 +218,24 @@ def lock_holder_pid(paths: LocalPaths) -> int | None:
     return int(first[0]) if first and first[0].isdigit() else None
 
 
-def probe(socket_path: str, timeout: float = PROBE_TIMEOUT) -> bool:
-    """True if an inbox server answers `GET /api/v2/buildinfo` on the Unix socket within `timeout`."""
+def probe(socket_path: str, token: str = "", timeout: float = PROBE_TIMEOUT) -> int | None:
+    """The status a server on the Unix socket answers to `GET /api/v2/users/me` with `token` within
+    `timeout`, or None when nothing answers. One request tells both that the server is alive and whether
+    it takes the token (401: expired or revoked)."""
+    request = b"GET /api/v2/users/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    if token:
+        request += b"Coder-Session-Token: " + token.encode("ascii", "replace") + b"\r\n"
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
             sock.connect(socket_path)
-            sock.sendall(b"GET /api/v2/buildinfo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            sock.sendall(request + b"\r\n")
             head = sock.recv(64)
     except OSError:
-        return False
-    return head.startswith(b"HTTP/1.1 200")
-
-
-def token_refused(socket_path: str, token: str, timeout: float = PROBE_TIMEOUT) -> bool:
-    """True if the server answers 401 to the token (expired or revoked); a failed probe is not a refusal."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(socket_path)
-            sock.sendall(
-                b"GET /api/v2/users/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                b"Coder-Session-Token: " + token.encode("ascii", "replace") + b"\r\n\r\n"
-            )
-            head = sock.recv(64)
-    except OSError:
-        return False
-    return head.startswith(b"HTTP/1.1 401")
+        return None
+    version, _, rest = head.partition(b" ")
+    code = rest[:3]
+    return int(code) if version.startswith(b"HTTP/") and code.isdigit() else None
 
 
 def _request(paths: LocalPaths, path: str, token: str, timeout: float = 2.0) -> Any:
@@ -280,14 +270,6 @@ class LocalServer:
     def address(self) -> str:
         """Where it listens, for people (`unix:/path`)."""
         return f"unix:{self.socket}"
-
-    @property
-    def db_path(self) -> Path:
-        """The database it serves."""
-        return self.paths.db
-
-    def stop(self) -> None:
-        """Nothing to do: the server is shared and stops itself when idle (or `inbox-tui server stop`)."""
 
 
 def _spawn(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
@@ -334,14 +316,15 @@ def _tail(path: Path, lines: int = 10) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def find_running(paths: LocalPaths, *, probe_timeout: float = PROBE_TIMEOUT) -> RuntimeInfo | None:
-    """The published server if its PID is alive, it holds the lock and it answers; else None."""
+def find_running(
+    paths: LocalPaths, token: str = "", *, probe_timeout: float = PROBE_TIMEOUT
+) -> tuple[RuntimeInfo, int] | None:
+    """The published server and the status it answers `token` with, if its PID is alive and it answers."""
     info = read_runtime(paths)
     if info is None or not info.socket or not pid_alive(info.pid):
         return None
-    if not probe(info.socket, probe_timeout):
-        return None
-    return info
+    status = probe(info.socket, token, probe_timeout)
+    return None if status is None else (info, status)
 
 
 def ensure_running(
@@ -364,9 +347,10 @@ def ensure_running(
     candidate: subprocess.Popen[bytes] | None = None
     waited_for: int | None = None
     while True:
-        info = find_running(paths)
-        if info is not None:
-            if token_refused(info.socket, token):
+        found = find_running(paths, token)
+        if found is not None:
+            info, status = found
+            if status == 401:
                 # The saved token expired (tokens from before expiry existed got 30 days at the upgrade)
                 # or was revoked: the local owner gets a new one that never expires.
                 token = ensure_local_owner(paths.db, paths.token, reissue=True)
@@ -440,10 +424,11 @@ class ServerStatus:
 def status(paths: LocalPaths | None = None) -> ServerStatus | None:
     """The running local server's status, or None when none answers."""
     paths = paths or LocalPaths.default()
-    info = find_running(paths)
-    if info is None:
-        return None
     token = (paths.token.read_text(encoding="utf-8").strip() if paths.token.exists() else "") or ""
+    found = find_running(paths, token)
+    if found is None:
+        return None
+    info = found[0]
     try:
         data = _request(paths, "/inbox-server/status", token)
         watchers = int(data.get("watchers", 0))

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server import __version__
 from server.auth import generate_token
@@ -32,6 +32,12 @@ from server.store.base import DuplicateUserError, Store
 from server.token_admin import LIFETIME_HELP, parse_lifetime, token_table
 from server.usernames import username_problem
 from server.uuids import UUIDParseError, parse_uuid
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from server import serve_lock
+    from server.app import InboxServer
 
 
 class CliError(Exception):
@@ -114,8 +120,6 @@ async def serve(config: ServerConfig) -> None:
     A SQLite database is locked for the life of the process first (one server per database), so a
     second `serve` on the same file, and a stale Unix socket, are dealt with before anything is bound.
     """
-    import uvicorn
-
     from server import serve_lock
 
     # The store's reader and writer threads hand results back to the event loop constantly; Python's
@@ -131,7 +135,7 @@ async def serve(config: ServerConfig) -> None:
         except OSError as exc:
             raise CliError(f"cannot lock the database {config.db}: {exc.strerror or exc}") from None
     try:
-        await _serve_locked(config, uvicorn, lock)
+        await _serve_locked(config, lock)
     finally:
         if lock is not None:
             lock.release()
@@ -169,7 +173,9 @@ def _bind(config: ServerConfig) -> tuple[socket.socket, str]:
     return sock, f"http://{display_host}:{port}"
 
 
-async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
+async def _serve_locked(config: ServerConfig, lock: serve_lock.ServeLock | None) -> None:
+    import uvicorn
+
     from server.access_log import AccessLog
     from server.app import InboxServer, route_pattern
     from server.fdlimit import raise_open_files_limit
@@ -252,7 +258,7 @@ async def _serve_locked(config: ServerConfig, uvicorn: Any, lock: Any) -> None:
         raise CliError("server failed to start (see the log above)")
 
 
-async def _stop_when_idle(app: Any, uv_server: Any, idle_timeout: float) -> None:
+async def _stop_when_idle(app: InboxServer, uv_server: uvicorn.Server, idle_timeout: float) -> None:
     """Ask uvicorn to exit once no request has come and no watcher has been open for `idle_timeout`."""
     log = logging.getLogger("server.idle")
     step = min(5.0, max(0.05, idle_timeout / 10))

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from inbox_tui.local_server import token_refused
+from inbox_tui.local_server import probe
 from tests.local_env import LocalEnv, kill_pid, wait_until
 
 RESTART_WITHIN = 5.0  # the promise: live again within 5 s of a kill -9
@@ -397,7 +397,7 @@ def test_a_refused_local_token_is_reissued(local_env: LocalEnv) -> None:
     assert revoked.returncode == 0, revoked.stderr
     # The server caches sessions for a second: wait until it refuses the old token.
     socket_path = json.loads(local_env.runtime_file().read_text())["socket"]
-    assert wait_until(lambda: token_refused(socket_path, old), timeout=10)
+    assert wait_until(lambda: probe(socket_path, old) == 401, timeout=10)
     send(local_env, "second")
     new = local_env.token_file.read_text().strip()
     assert new != old
