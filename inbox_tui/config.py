@@ -192,22 +192,11 @@ def write_private(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    os.chmod(path, 0o600)
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write a file atomically (a crash never leaves half a config), mode 0600 in a 0700 directory."""
-    ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp's mode already; said out loud because it is a promise
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_private(path, text)
 
 
 def read_text(path: Path) -> str | None:

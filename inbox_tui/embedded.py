@@ -270,28 +270,21 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
     # No token yet: a first run. Create the local owner and its token.
     name = username or local_username()
     ensure_private_dir(db_path.parent)
+    create_token = ["tokens", "create", "--user", name, "--lifetime", "0", "--db", str(db_path)]
     if reissue:
-        token = _run_cli(
-            ["tokens", "create", "--user", name, "--lifetime", "0", "--db", str(db_path)], "create a token"
-        )
-        token = token.splitlines()[-1].strip() if token else ""
-        if not token:
-            raise EmbeddedError("the server CLI printed no token")
-        write_private(token_path, token + "\n")
-        return token
-    try:
-        token = _run_cli(
-            # The local owner's token never expires (`--lifetime 0`): the client keeps it in a 0600 file.
-            ["users", "create", "--username", name, "--role", "owner", "--lifetime", "0", "--db", str(db_path)],
-            "create the local user",
-        )
-    except EmbeddedError as exc:
-        if "already exists" not in str(exc):
-            raise
-        # The database survived but the token file did not: issue a new token for the same user.
-        token = _run_cli(
-            ["tokens", "create", "--user", name, "--lifetime", "0", "--db", str(db_path)], "create a token"
-        )
+        token = _run_cli(create_token, "create a token")
+    else:
+        try:
+            token = _run_cli(
+                # The local owner's token never expires (`--lifetime 0`): the client keeps it in a 0600 file.
+                ["users", "create", "--username", name, "--role", "owner", "--lifetime", "0", "--db", str(db_path)],
+                "create the local user",
+            )
+        except EmbeddedError as exc:
+            if "already exists" not in str(exc):
+                raise
+            # The database survived but the token file did not: issue a new token for the same user.
+            token = _run_cli(create_token, "create a token")
     token = token.splitlines()[-1].strip() if token else ""
     if not token:
         raise EmbeddedError("the server CLI printed no token")
