@@ -113,6 +113,7 @@ class InboxApp(App[None]):
         initial: InboxState | None = None,
         clock: Clock = system_clock,
         keys: Mapping[str, object] | None = None,
+        key_origins: Mapping[str, str] | None = None,
         alert: AlertSettings | None = None,
         link: Link | None = None,
         watch: bool = True,
@@ -131,6 +132,7 @@ class InboxApp(App[None]):
         initial: a loaded state to show instead of fetching the first page.
         clock: the time used for relative times and optimistic read stamps (tests freeze it).
         keys: the config file's `[keys]` table (binding id -> key(s)).
+        key_origins: where each `[keys]` entry was written ("config.toml line 12"), for warnings.
         alert: how to alert while unfocused (the config file's setting).
         link: the connection state shown before the watch reports.
         watch: follow the live stream (off for tests that want a still inbox).
@@ -158,7 +160,10 @@ class InboxApp(App[None]):
         # The other screens' ids are checked once the inbox is on screen: checking them imports every
         # screen module, which start-up should not wait for (nothing but the inbox is shown at first).
         self._screen_keys = {k: v for k, v in table.items() if k not in SPECS_BY_ID}
-        self.keymap_overrides, self.keymap_problems = parse_keys({k: v for k, v in table.items() if k in SPECS_BY_ID})
+        self._key_origins = dict(key_origins or {})
+        self.keymap_overrides, self.keymap_problems = parse_keys(
+            {k: v for k, v in table.items() if k in SPECS_BY_ID}, self._key_origins
+        )
         self.set_keymap(self.keymap_overrides)
         self.config_alert = alert or AlertSettings()
         self.alert_settings = self.config_alert
@@ -204,7 +209,7 @@ class InboxApp(App[None]):
 
     def _apply_screen_keys(self) -> None:
         """Remap the other screens' keys (preferences, compose, admin, the modals) from `[keys]`."""
-        keymap, problems = parse_keys(self._screen_keys)
+        keymap, problems = parse_keys(self._screen_keys, self._key_origins)
         self._screen_keys = {}
         self.keymap_overrides.update(keymap)
         self.keymap_problems.extend(problems)
@@ -560,6 +565,7 @@ def run_app(
     app = InboxApp(
         client,
         keys=cfg.keys,
+        key_origins=cfg.key_origins,
         alert=AlertSettings.from_config(cfg.alert, cfg.alert_command),
         owns_client=True,
         source=source,

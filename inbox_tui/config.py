@@ -221,6 +221,8 @@ class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Binding id -> "config.toml line N", so a warning about a `[keys]` entry names the line.
+    key_origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     check_interval: float = DEFAULT_CHECK_INTERVAL
     server_idle_timeout: float = DEFAULT_SERVER_IDLE_TIMEOUT
 
@@ -325,7 +327,29 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{target}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
-    return Config.from_dict(data, source=str(target))
+    config = Config.from_dict(data, source=str(target))
+    if config.keys:
+        lines = _key_lines(raw.decode("utf-8"))
+        config.key_origins = {key: f"{target.name} line {lines[key]}" for key in config.keys if key in lines}
+    return config
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Binding id -> the line of the config file that sets it (`[keys]` entries and `keys.x = ...`)."""
+    import re
+
+    entry = re.compile(r'\s*(keys\s*\.\s*)?(["\']?)([A-Za-z0-9_-]+)\2\s*=')
+    lines: dict[str, int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[] \t").split("#")[0].strip().strip("[] ")
+            continue
+        match = entry.match(line)
+        if match and (section == "keys" or (section == "" and match.group(1))):
+            lines.setdefault(match.group(3), number)
+    return lines
 
 
 def save_config(config: Config, path: Path | None = None) -> Path:

@@ -140,32 +140,100 @@ def list_bindings() -> list[BindingType]:
     return bindings("list")
 
 
-def parse_keys(table: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+# Names Textual gives keys beyond its Keys enum: the printable characters' names and a few aliases.
+_EXTRA_KEY_NAMES = frozenset({"enter", "tab", "space", "backspace", "minus", "plus"})
+
+
+@cache
+def _key_names() -> frozenset[str]:
+    from textual.keys import Keys, _character_to_key
+
+    names = {key.value for key in Keys if not key.value.startswith("<")}
+    names.update(_character_to_key(chr(code)) for code in range(33, 127))
+    return frozenset(names | _EXTRA_KEY_NAMES)
+
+
+def is_key(key: str) -> bool:
+    """True for a key Textual can deliver: "x", "G", "ctrl+x", "question_mark", "pagedown", "f5", ..."""
+    *modifiers, base = key.split("+")
+    if any(modifier not in _MODIFIERS for modifier in modifiers):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    return base in _key_names() or f"ctrl+{base}" in _key_names()
+
+
+def parse_keys(
+    table: Mapping[str, object], origins: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[str]]:
     """Validate a `[keys]` table into a Textual keymap (binding id -> comma-separated keys).
 
     Every binding id of the app is accepted, the other screens' too (`preferences_save`, `help_close`, ...):
     Textual applies the keymap to whichever screen is showing. Returns the usable entries and a readable
-    problem for each entry that is not (unknown id, bad value), so the app can start with the good ones and
-    say what it ignored.
+    problem for each entry that is not (unknown id, bad value, a key Textual cannot deliver, a key that
+    another inbox binding keeps), so the app can start with the good ones and say what it ignored.
+    `origins` names where each entry was written ("config.toml line 12"), for the problems.
     """
     keymap: dict[str, str] = {}
     problems: list[str] = []
+
+    def where(binding_id: str) -> str:
+        origin = (origins or {}).get(binding_id)
+        return f"{origin}: " if origin else ""
+
     for binding_id, value in table.items():
         if not is_binding_id(binding_id):
-            problems.append(f"unknown key binding id {binding_id!r}")
+            problems.append(f"{where(binding_id)}unknown key binding id {binding_id!r}")
             continue
         if isinstance(value, str):
             keys = [k.strip() for k in value.split(",")]
         elif isinstance(value, list) and all(isinstance(k, str) for k in value):
             keys = [str(k).strip() for k in value]
         else:
-            problems.append(f"{binding_id}: expected a key or a list of keys, got {value!r}")
+            problems.append(f"{where(binding_id)}{binding_id}: expected a key or a list of keys, got {value!r}")
             continue
         if not keys or any(not k or " " in k for k in keys):
-            problems.append(f"{binding_id}: {value!r} is not a valid key list")
+            problems.append(f"{where(binding_id)}{binding_id}: {value!r} is not a valid key list")
+            continue
+        unknown = [k for k in keys if not is_key(k)]
+        if unknown:
+            problems.append(f"{where(binding_id)}{binding_id}: {', '.join(map(repr, unknown))} is not a key")
             continue
         keymap[binding_id] = ",".join(keys)
+    for binding_id, clash in _clashes(keymap).items():
+        problems.append(f"{where(binding_id)}{binding_id} = {keymap.pop(binding_id)!r}: {clash}")
     return keymap, problems
+
+
+def _clashes(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Remapped inbox bindings whose keys another inbox binding also holds, with why.
+
+    The list's, the screen's and the app's bindings are all live on the inbox at once, so one key bound
+    twice silently does only one of the two (`quit = "j"`: j moves down and nothing quits). Such entries are
+    dropped until none clash, which keeps the defaults they would have replaced; swapping two keys is fine.
+    """
+    remapped = {binding_id: keys for binding_id, keys in keymap.items() if binding_id in SPECS_BY_ID}
+    found: dict[str, str] = {}
+    while True:
+        holders: dict[str, list[str]] = {}
+        for spec in SPECS:
+            keys = remapped.get(spec.id, spec.keys) if spec.id not in found else spec.keys
+            for key in keys.split(","):
+                holders.setdefault(key, []).append(spec.id)
+        new = {}
+        for key, ids in holders.items():
+            if len(ids) < 2:
+                continue
+            for binding_id in ids:
+                if binding_id in remapped and binding_id not in found:
+                    others = ", ".join(
+                        f"{SPECS_BY_ID[other].description} ({other})" for other in ids if other != binding_id
+                    )
+                    new[binding_id] = f"{display_keys(key)} is already bound to {others}"
+        if not new:
+            return found
+        found.update(new)
 
 
 def effective_keys(keymap: Mapping[str, str]) -> dict[str, str]:

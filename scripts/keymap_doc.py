@@ -55,6 +55,11 @@ quit = "q,ctrl+q"            # comma-separated works too
 
 Keys are written as Textual names (`ctrl+s`, `escape`, `question_mark`); what the footer shows is in
 parentheses where it differs. The `?` screen lists the keys in force after your remaps.
+
+An entry that cannot work as written is ignored, with a warning at start that names its line: an unknown
+binding id, a name Textual cannot deliver (`"jj"`), or a key another main-screen binding keeps
+(`quit = "j"` would leave `j` moving down and nothing quitting, so `q` stays). To move a key that is
+taken, remap both: `toggle_read = "q"` with `quit = "r"` swaps them.
 """
 
 
