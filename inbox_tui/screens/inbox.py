@@ -29,6 +29,7 @@ from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxEvent, InboxNotification
 from inbox_tui.keymap import bindings, display_keys, effective_keys
+from inbox_tui.links import notification_links
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
@@ -691,28 +692,31 @@ class InboxScreen(Screen[None]):
             self._schedule_preview()
 
     def action_open_action(self, number: int) -> None:
-        """Open action N (1-based) of the highlighted notification; opening also marks it read."""
+        """Open link N (1-based: the actions, then the message's links); opening also marks it read."""
         notification = self._current()
         if notification is None:
             return
-        if not 1 <= number <= len(notification.actions):
-            count = len(notification.actions)
-            has = "no actions" if count == 0 else f"{count} action{'s' if count > 1 else ''}"
+        links = notification_links(notification)
+        if not 1 <= number <= len(links):
+            count, plural = len(links), "s" if len(links) > 1 else ""
+            kind = "action" if all(link.source == "action" for link in links) else "link"
+            has = "no actions or links" if count == 0 else f"{count} {kind}{plural}"
             self.app.notify(f"This notification has {has}.", severity="warning", markup=False)
             return
-        self.app.open_url(notification.actions[number - 1].url)
+        self.app.open_url(links[number - 1].url)
         if not notification.is_read:
             self._set_read(notification, True)
 
     def action_copy_url(self) -> None:
-        """Copy the first action's URL to the clipboard (OSC 52)."""
+        """Copy the first link's URL (an action's, else the message's) to the clipboard (OSC 52)."""
         notification = self._current()
         if notification is None:
             return
-        if not notification.actions:
+        links = notification_links(notification)
+        if not links:
             self.app.notify("This notification has no URL to copy.", severity="warning", markup=False)
             return
-        url = notification.actions[0].url
+        url = links[0].url
         self.app.copy_to_clipboard(url)
         self.app.notify(url, title="Copied", markup=False)
 

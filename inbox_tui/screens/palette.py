@@ -13,6 +13,7 @@ from textual.markup import escape
 from inbox_tui.alerts import ALERT_DESCRIPTIONS
 from inbox_tui.config import ALERT_MODES
 from inbox_tui.keymap import SPECS, display_keys, effective_keys
+from inbox_tui.links import notification_links
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.widgets.render import clean_line
 
@@ -56,7 +57,7 @@ class InboxCommands(Provider):
             now = " (now)" if mode == current else ""
             yield PaletteCommand(f"Alert: {mode}", f"{ALERT_DESCRIPTIONS[mode]}{now}", f"app.set_alert('{mode}')")
         if notification is not None:
-            for number, item in enumerate(notification.actions[:9], 1):
+            for number, item in enumerate(notification_links(notification)[:9], 1):
                 label = clean_line(item.label) or item.url
                 yield PaletteCommand(
                     f"Open: {label}",

@@ -11,24 +11,27 @@ from textual.content import Content
 from textual.widgets import Markdown, Static
 
 from inbox_tui.api.models import InboxNotification
+from inbox_tui.links import notification_links
 from inbox_tui.text import relative_time_long
 from inbox_tui.widgets.render import clean_block, clean_line
 
 
 def action_lines(notification: InboxNotification) -> Content:
-    """ "1 View workspace  https://..." per action; the first nine have keys."""
-    if not notification.actions:
+    """ "1 View workspace  https://..." per action, then per link in the message; the first nine have keys."""
+    links = notification_links(notification)
+    if not links:
         return Content("No actions.").stylize(".notification-view--muted")
     lines: list[Content] = []
-    for number, action in enumerate(notification.actions, 1):
+    for number, link in enumerate(links, 1):
         key = str(number) if number <= 9 else " "
         lines.append(
             Content.assemble(
                 (f" {key} ", ".notification-view--key"),
                 " ",
-                (clean_line(action.label) or "(no label)", ".notification-view--label"),
+                (clean_line(link.label) or "(no label)", ".notification-view--label"),
+                (" · link in the message" if link.source == "body" else "", ".notification-view--muted"),
                 "\n    ",
-                (clean_line(action.url), ".notification-view--muted"),
+                (clean_line(link.url), ".notification-view--muted"),
             )
         )
     return Content("\n").join(lines)

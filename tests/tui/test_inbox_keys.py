@@ -108,8 +108,10 @@ async def test_open_action_copies_the_link_where_no_browser_can_open() -> None:
         await pilot.press("2")  # the first notification has two actions
         assert app.clipboard == "https://coder.example.com/templates"
         assert app.state.by_id[screen_of(app).inbox.ids[0]].is_read  # opening marks it read, as Coder's UI does
-        await pilot.press("j", "j", "j", "j", "o")  # "Deploy finished" has no actions
-        assert any("no actions" in n.message for n in app._notifications)
+        await pilot.press("j", "j", "j", "j", "o")  # "Deploy finished": no action, a link in its message
+        assert app.clipboard == "https://ci.example.com/482"
+        await pilot.press("2")
+        assert any("has 1 link." in n.message for n in app._notifications)
 
 
 async def test_non_web_links_are_never_opened() -> None:
