@@ -441,6 +441,14 @@ class InboxList(OptionList):
         """Move up half a screen."""
         self._move_by(-max(1, self.scrollable_content_region.height // (2 * self._row_height)))
 
+    def action_cursor_down(self) -> None:
+        """One row older; stops at the oldest loaded row (OptionList would wrap to the newest)."""
+        self._move_by(1)
+
+    def action_cursor_up(self) -> None:
+        """One row newer; stops at the newest."""
+        self._move_by(-1)
+
     def _move_by(self, rows: int) -> None:
         if not self._options:
             return

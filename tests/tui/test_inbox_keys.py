@@ -278,3 +278,18 @@ async def test_alert_command_gets_the_notification_in_its_environment(tmp_path: 
         screen.queue_arrival(event(make(60, title="Build; rm -rf / done"), 4))
         await wait_for(pilot, lambda: out.exists() and out.read_text() != "", "the alert command")
         assert out.read_text() == "Build; rm -rf / done"
+
+
+async def test_j_and_k_stop_at_the_ends_instead_of_wrapping() -> None:
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        inbox = screen_of(app).inbox
+        last = len(inbox.ids) - 1
+        await pilot.press("k")
+        assert inbox.highlighted == 0
+        await pilot.press("G", "j")
+        assert inbox.highlighted == last
+        await pilot.press("j", "j")
+        assert inbox.highlighted == last
+        await pilot.press("k")
+        assert inbox.highlighted == last - 1
