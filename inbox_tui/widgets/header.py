@@ -1,4 +1,4 @@
-"""The one-line header: the exact unread count, filters, and the connection state."""
+"""The one-line header: the exact unread count, filters, the connection state, and paused delivery."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ class InboxHeader(Widget):
     scope: reactive[str] = reactive("")
     source: reactive[str] = reactive("")
     link: reactive[Link] = reactive(Link)
+    # The deployment's delivery is paused (GET /notifications/settings): nothing new arrives until resume.
+    paused: reactive[bool] = reactive(False)
 
     def on_mount(self) -> None:
         # The countdown of "reconnecting in N s" moves once a second; cheap when not reconnecting.
@@ -93,6 +95,13 @@ class InboxHeader(Widget):
         }.get(state, "inbox-header--error")
         dot = "●" if state in ("live", "demo") else "○"
         right = Content.assemble((f"{dot} {self.link.describe()}", style(part, partial=True)), " ")
+        if self.paused and state in ("live", "connecting", "reconnecting"):
+            # Said beside the link where there is room ("live" still tells that the server answers).
+            warning = style("inbox-header--warning", partial=True)
+            if width >= 50:
+                right = Content.assemble(right.right_crop(1), (" · paused ", warning))
+            else:
+                right = Content.assemble((f"{dot} paused", warning), " ")
         if self.source and width >= 70:
             right = Content.assemble((f"{clean_line(self.source)} ", style("inbox-header--muted", partial=True)), right)
         middle = Content(f"  {self.scope}" if self.scope else "").stylize(style("inbox-header--muted", partial=True))
@@ -101,7 +110,8 @@ class InboxHeader(Widget):
             # Why it is not live, as far as room allows (after the filters, which say what is listed).
             spare = width - left.cell_length - middle.cell_length - right.cell_length - 3
             if spare >= 12:
-                why = Content(f"({detail}) ").truncate(spare, ellipsis=True)
+                # "connection refused (is the server running?) · ○ offline": no brackets around brackets.
+                why = Content(f"{detail} · ").truncate(spare, ellipsis=True)
                 right = Content.assemble(why.stylize(style("inbox-header--muted", partial=True)), right)
         room = width - left.cell_length - right.cell_length
         if room < middle.cell_length:
