@@ -90,6 +90,13 @@ SETTINGS: tuple[Setting, ...] = (
         "`INBOX_TUI_SERVER_IDLE_TIMEOUT` beats it.",
     ),
     Setting(
+        "terminal_title",
+        "boolean",
+        "true",
+        "Set the terminal's title to the unread count and deployment (`(3) inbox · local`), which tmux shows "
+        "as the pane title; `false` leaves the title alone.",
+    ),
+    Setting(
         "keys",
         "table",
         "(empty)",
@@ -224,6 +231,7 @@ class Config:
     # Binding id -> "config.toml line N", so a warning about a `[keys]` entry names the line.
     key_origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     check_interval: float = DEFAULT_CHECK_INTERVAL
+    terminal_title: bool = True
     server_idle_timeout: float = DEFAULT_SERVER_IDLE_TIMEOUT
 
     @classmethod
@@ -246,6 +254,9 @@ class Config:
         alert_command = take_str("alert_command")
         theme = take_str("theme")
         check_interval = _take_interval(extra, "check_interval", source)
+        terminal_title = extra.pop("terminal_title", True)
+        if not isinstance(terminal_title, bool):
+            raise ConfigError(f"{source}: `terminal_title` must be true or false, not {terminal_title!r}")
         server_idle_timeout = _take_interval(extra, "server_idle_timeout", source, DEFAULT_SERVER_IDLE_TIMEOUT)
         raw_keys = extra.pop("keys", {})
         if not isinstance(raw_keys, dict):
@@ -269,6 +280,7 @@ class Config:
             keys=keys,
             extra=extra,
             check_interval=check_interval,
+            terminal_title=terminal_title,
             server_idle_timeout=server_idle_timeout,
         )
 
@@ -285,6 +297,8 @@ class Config:
             data["theme"] = self.theme
         if self.check_interval != DEFAULT_CHECK_INTERVAL:
             data["check_interval"] = self.check_interval
+        if not self.terminal_title:
+            data["terminal_title"] = False
         if self.server_idle_timeout != DEFAULT_SERVER_IDLE_TIMEOUT:
             data["server_idle_timeout"] = self.server_idle_timeout
         for key, value in self.extra.items():
