@@ -97,6 +97,13 @@ SETTINGS: tuple[Setting, ...] = (
         "as the pane title; `false` leaves the title alone.",
     ),
     Setting(
+        "mark_read_on_preview",
+        "boolean",
+        "false",
+        "Mark a notification read when its preview opens (`enter`), not only when you act on it "
+        "(open a link, `r`) as Coder's web inbox does.",
+    ),
+    Setting(
         "keys",
         "table",
         "(empty)",
@@ -232,6 +239,7 @@ class Config:
     key_origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     check_interval: float = DEFAULT_CHECK_INTERVAL
     terminal_title: bool = True
+    mark_read_on_preview: bool = False
     server_idle_timeout: float = DEFAULT_SERVER_IDLE_TIMEOUT
 
     @classmethod
@@ -254,9 +262,8 @@ class Config:
         alert_command = take_str("alert_command")
         theme = take_str("theme")
         check_interval = _take_interval(extra, "check_interval", source)
-        terminal_title = extra.pop("terminal_title", True)
-        if not isinstance(terminal_title, bool):
-            raise ConfigError(f"{source}: `terminal_title` must be true or false, not {terminal_title!r}")
+        terminal_title = _take_bool(extra, "terminal_title", source, True)
+        mark_read_on_preview = _take_bool(extra, "mark_read_on_preview", source, False)
         server_idle_timeout = _take_interval(extra, "server_idle_timeout", source, DEFAULT_SERVER_IDLE_TIMEOUT)
         raw_keys = extra.pop("keys", {})
         if not isinstance(raw_keys, dict):
@@ -281,6 +288,7 @@ class Config:
             extra=extra,
             check_interval=check_interval,
             terminal_title=terminal_title,
+            mark_read_on_preview=mark_read_on_preview,
             server_idle_timeout=server_idle_timeout,
         )
 
@@ -299,6 +307,8 @@ class Config:
             data["check_interval"] = self.check_interval
         if not self.terminal_title:
             data["terminal_title"] = False
+        if self.mark_read_on_preview:
+            data["mark_read_on_preview"] = True
         if self.server_idle_timeout != DEFAULT_SERVER_IDLE_TIMEOUT:
             data["server_idle_timeout"] = self.server_idle_timeout
         for key, value in self.extra.items():
@@ -310,6 +320,14 @@ class Config:
         if self.keys:
             data["keys"] = dict(self.keys)
         return data
+
+
+def _take_bool(data: dict[str, Any], key: str, source: str, default: bool) -> bool:
+    """A true/false switch (a string "false" is a mistake worth saying, not a true value)."""
+    value = data.pop(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: `{key}` must be true or false, not {value!r}")
+    return value
 
 
 def _take_interval(data: dict[str, Any], key: str, source: str, default: float = DEFAULT_CHECK_INTERVAL) -> float:

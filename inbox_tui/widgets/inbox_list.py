@@ -168,6 +168,7 @@ class InboxList(OptionList):
         self._rows: dict[tuple[int, Style, int], list[Strip]] = {}
         self._styles_for: dict[Style, dict[str, RichStyle]] = {}
         self.new_above = 0
+        self._selected: set[str] = set()
 
     # ----- OptionList's line bookkeeping, for fixed-height rows -----------------------------------
 
@@ -227,7 +228,8 @@ class InboxList(OptionList):
         title_cells = max(1, width - lead - age_cells - 2)
         plain = part["base"]
         line1 = [
-            Segment(" ", plain),
+            # Rows picked with v/space for a bulk action carry a check mark (text, so it shows without colour).
+            Segment("✓", part["dot"]) if notification.id in self._selected else Segment(" ", plain),
             Segment("●" if unread else " ", part["dot"]),
             Segment(" ", plain),
             Segment(icon_glyph(notification.icon), part["icon"]),
@@ -269,6 +271,30 @@ class InboxList(OptionList):
         self._now = self._clock()
         self._rows.clear()
         self.refresh()
+
+    # ----- selection (several rows for one action) --------------------------------------------------
+
+    @property
+    def selected(self) -> frozenset[str]:
+        """Ids of the rows picked for a bulk action, listed or not (a filter may hide some)."""
+        return frozenset(self._selected)
+
+    def toggle_selected(self, nid: str) -> bool:
+        """Pick or unpick a row; returns whether it is picked now."""
+        if nid in self._selected:
+            self._selected.discard(nid)
+        else:
+            self._selected.add(nid)
+        self._rows.clear()
+        self.refresh()
+        return nid in self._selected
+
+    def clear_selection(self) -> None:
+        """Unpick every row."""
+        if self._selected:
+            self._selected.clear()
+            self._rows.clear()
+            self.refresh()
 
     # ----- compact mode ---------------------------------------------------------------------------
 

@@ -120,3 +120,17 @@ def test_settings_are_documented() -> None:
     text = docs.read_text()
     for setting in (*cfg.SETTINGS, *cfg.ENVIRONMENT):
         assert f"`{setting.key}`" in text, f"{setting.key} is missing from docs/configuration.md"
+
+
+@pytest.mark.parametrize(("key", "default"), [("terminal_title", True), ("mark_read_on_preview", False)])
+def test_switches_take_booleans_only(tmp_path: Path, key: str, default: bool) -> None:
+    path = tmp_path / "config.toml"
+    assert getattr(cfg.load_config(path), key) is default
+    path.write_text(f"{key} = {str(not default).lower()}\n", encoding="utf-8")
+    loaded = cfg.load_config(path)
+    assert getattr(loaded, key) is (not default)
+    assert cfg.Config.from_dict(loaded.to_dict()) == loaded  # saved as written, and only when not the default
+    assert key in loaded.to_dict()
+    path.write_text(f'{key} = "false"\n', encoding="utf-8")
+    with pytest.raises(cfg.ConfigError, match=f"`{key}` must be true or false"):
+        cfg.load_config(path)
