@@ -87,3 +87,14 @@ async def inbox(server: LiveServer, token: str | None = None, **params: Any) -> 
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data
+
+
+async def message_count(server: LiveServer, status: str | None = None) -> int:
+    """How many notification messages the server's queue holds (with `status`, only those), read from its
+    database: positive evidence of what was queued, skipped or held, where a wait would only hope."""
+    store = open_store(server.db_path)
+    await store.open()
+    try:
+        return await store.count_messages(status)
+    finally:
+        await store.close()
