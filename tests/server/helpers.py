@@ -98,3 +98,22 @@ async def message_count(server: LiveServer, status: str | None = None) -> int:
         return await store.count_messages(status)
     finally:
         await store.close()
+
+
+async def notifier_looked(server: LiveServer) -> None:
+    """Wait until the server's notifier has finished a round that began after this call: whatever was queued
+    before it has been seen (delivered, held while paused, or inhibited), so its absence is evidence."""
+
+    async def rounds() -> int:
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers(), timeout=30) as c:
+            response = await c.get("/inbox-server/status")
+            assert response.status_code == 200, response.text
+            return int(response.json()["notifier_rounds"])
+
+    # A round in progress now may have passed the message by; the wake it leaves behind starts one more.
+    start = await rounds()
+
+    async def two_more() -> bool:
+        return await rounds() >= start + 2
+
+    await wait_for(two_more)

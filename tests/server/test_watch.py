@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION
 from tests.live_server import LiveServer
 from tests.server.watch_helpers import (
+    PingCountingConnection,
     RawWatch,
     next_frame,
     open_watch,
@@ -259,11 +260,13 @@ async def test_foreign_origin_is_refused(server: LiveServer) -> None:
 
 async def test_heartbeat_keeps_a_responsive_client(server: LiveServer) -> None:
     token = server.create_user(unique("alive").replace(" ", "-"))
-    async with await open_watch(server, token) as ws:
-        await asyncio.sleep(PING_INTERVAL * 6)  # several pings, each answered by the client library
+    async with await open_watch(server, token, create_connection=PingCountingConnection) as ws:
+        assert isinstance(ws, PingCountingConnection)
+        await ws.wait_for_pings(3)  # each answered with a pong by the client library
         await send_custom(server, "still here", "m", token)
         _, frame = await next_frame(ws)
         assert frame["notification"]["title"] == "still here"
+        assert ws.pings >= 3
 
 
 async def test_missed_pong_closes_with_1001(server: LiveServer) -> None:
