@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -117,3 +118,20 @@ async def notifier_looked(server: LiveServer) -> None:
         return await rounds() >= start + 2
 
     await wait_for(two_more)
+
+
+def message_rows(server: LiveServer) -> list[tuple[str, str, str]]:
+    """(method, status, status_reason) of every queued message, oldest first, read straight from the database."""
+    query = (
+        "SELECT CAST(method AS TEXT), CAST(status AS TEXT), status_reason FROM notification_messages"
+        " ORDER BY created_at, CAST(method AS TEXT)"
+    )
+    if server.db_path.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        with psycopg.connect(server.db_path) as conn:
+            return [(str(m), str(s), str(r)) for m, s, r in conn.execute(query.encode()).fetchall()]
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(server.db_path, timeout=10)) as conn:
+        return [(str(m), str(s), str(r)) for m, s, r in conn.execute(query).fetchall()]
