@@ -349,6 +349,7 @@ async def test_template_method_update_survives_reseeding(backend: Backend) -> No
         assert await reopened.set_template_method(WORKSPACE_DELETED, "") is True
         got = await reopened.get_template(WORKSPACE_DELETED)
         assert got is not None and got.method == ""
+        assert await reopened.set_template_method(WORKSPACE_DELETED, "") is False  # already the default
     finally:
         await reopened.close()
 
