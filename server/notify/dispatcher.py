@@ -65,6 +65,9 @@ class Dispatcher:
         self._out_of_band = asyncio.Semaphore(MAX_OUT_OF_BAND_IN_FLIGHT)
         self._last_purge = 0.0
         self.delivered = 0  # inbox rows written by this process (diagnostics, tests)
+        # Rounds finished (each leases what is due unless paused): a round that ends after an enqueue proves
+        # the notifier has looked at that message (the status endpoint shows it).
+        self.rounds = 0
         self.metrics: NotificationHooks = NO_HOOKS  # Prometheus hooks with --prometheus-enable
 
     def wake(self) -> None:
@@ -152,6 +155,7 @@ class Dispatcher:
                 log.exception("notifier round failed; retrying on the next wake")
                 await asyncio.sleep(0.5)
                 self.wake()
+            self.rounds += 1
 
     async def _dispatch_batch(self, messages: list[NotificationMessage]) -> None:
         templates: dict[object, NotificationTemplate | None] = {}

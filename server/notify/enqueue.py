@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -59,15 +60,21 @@ def dedupe_hash(
     method: str,
     payload: Mapping[str, Any],
     targets: Sequence[uuid.UUID] | None,
+    *,
+    now: datetime | None = None,
 ) -> str:
-    """md5 of template, user, method, payload, targets and the UTC day: same message, same day, once."""
+    """md5 of template, user, method, payload, targets and the UTC day: same message, same day, once.
+
+    `now` (default: the current time) picks the day.
+    """
+    day = (now or now_utc()).astimezone(UTC).strftime("%Y-%m-%d")
     parts = [
         str(template_id),
         str(user_id),
         method,
         orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode(),
         ",".join(str(t) for t in targets or ()),
-        now_utc().strftime("%Y-%m-%d"),
+        day,
     ]
     return hashlib.md5("|".join(parts).encode(), usedforsecurity=False).hexdigest()
 
@@ -158,7 +165,7 @@ class Enqueuer:
                 payload=payload,
                 targets=target_tuple,
                 created_by=created_by,
-                dedupe_hash=dedupe_hash(template.id, user.id, method.value, payload, targets),
+                dedupe_hash=dedupe_hash(template.id, user.id, method.value, payload, targets, now=created_at),
                 created_at=created_at,
             )
             for method in self.methods_for(template)

@@ -403,11 +403,14 @@ class PostgresStore(Store):
 
     async def create_api_token(self, token: ApiToken) -> None:
         """Store a token (its id and the SHA-256 of its secret)."""
-        await self._rowcount(
-            "INSERT INTO api_keys (id, user_id, hashed_secret, created_at, expires_at, last_used)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (token.id, token.user_id, token.hashed_secret, token.created_at, token.expires_at, token.last_used),
-        )
+        try:
+            await self._rowcount(
+                "INSERT INTO api_keys (id, user_id, hashed_secret, created_at, expires_at, last_used)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (token.id, token.user_id, token.hashed_secret, token.created_at, token.expires_at, token.last_used),
+            )
+        except psycopg.IntegrityError as exc:  # the id is taken, or the user is gone
+            raise StoreError(f"cannot store token {token.id}: {exc}") from exc
 
     async def get_api_token(self, token_id: str) -> ApiToken | None:
         """A token by id, or None."""

@@ -27,7 +27,7 @@ from tests.client.fakes import notification_json
 HOSTILE = "boom \x1b]52;c;aGFja2Vk\x07 \x1b[2J \x9b31m \x9d52;c;eA==\x9c \u202eevil\u202c \x00\x08\r\x1bc end"
 # What must never reach the terminal: ESC, BEL, BS, NUL, CR, C1 CSI/OSC/ST, bidi override and pop.
 FORBIDDEN = ["\x1b", "\x07", "\x08", "\x00", "\r", "\x9b", "\x9d", "\x9c", "\u202e", "\u202c"]
-NOTIFICATION_ID = str(uuid.uuid4())
+NOTIFICATION_ID = "00000000-0000-4000-8000-0000000000dd"  # fixed: the same parameters in every run
 
 
 class StubServer:

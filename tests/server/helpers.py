@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -87,3 +88,50 @@ async def inbox(server: LiveServer, token: str | None = None, **params: Any) -> 
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data
+
+
+async def message_count(server: LiveServer, status: str | None = None) -> int:
+    """How many notification messages the server's queue holds (with `status`, only those), read from its
+    database: positive evidence of what was queued, skipped or held, where a wait would only hope."""
+    store = open_store(server.db_path)
+    await store.open()
+    try:
+        return await store.count_messages(status)
+    finally:
+        await store.close()
+
+
+async def notifier_looked(server: LiveServer) -> None:
+    """Wait until the server's notifier has finished a round that began after this call: whatever was queued
+    before it has been seen (delivered, held while paused, or inhibited), so its absence is evidence."""
+
+    async def rounds() -> int:
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers(), timeout=30) as c:
+            response = await c.get("/inbox-server/status")
+            assert response.status_code == 200, response.text
+            return int(response.json()["notifier_rounds"])
+
+    # A round in progress now may have passed the message by; the wake it leaves behind starts one more.
+    start = await rounds()
+
+    async def two_more() -> bool:
+        return await rounds() >= start + 2
+
+    await wait_for(two_more)
+
+
+def message_rows(server: LiveServer) -> list[tuple[str, str, str]]:
+    """(method, status, status_reason) of every queued message, oldest first, read straight from the database."""
+    query = (
+        "SELECT CAST(method AS TEXT), CAST(status AS TEXT), status_reason FROM notification_messages"
+        " ORDER BY created_at, CAST(method AS TEXT)"
+    )
+    if server.db_path.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        with psycopg.connect(server.db_path) as conn:
+            return [(str(m), str(s), str(r)) for m, s, r in conn.execute(query.encode()).fetchall()]
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(server.db_path, timeout=10)) as conn:
+        return [(str(m), str(s), str(r)) for m, s, r in conn.execute(query).fetchall()]

@@ -27,6 +27,10 @@ def _execute(server: LiveServer, statement: str) -> None:
             conn.execute(statement)
 
 
+# Fixed, not drawn at collection: test ids stay the same from run to run (--lf, xdist workers).
+NO_SUCH_NOTIFICATION = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
+
+
 @contextmanager
 def broken(server: LiveServer, table: str) -> Iterator[None]:
     """The table is missing while inside the block."""
@@ -51,7 +55,7 @@ def broken(server: LiveServer, table: str) -> Iterator[None]:
         (
             "inbox_notifications",
             "PUT",
-            f"/notifications/inbox/{uuid.uuid4()}/read-status",
+            f"/notifications/inbox/{NO_SUCH_NOTIFICATION}/read-status",
             {"is_read": True},
             "Failed to update inbox notification read status.",
         ),

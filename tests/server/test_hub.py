@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from server.config import ServerConfig
-from server.hub import Hub, HubClosedError
+from server.hub import INBOUND_LIMIT, Hub, HubClosedError
 from server.records import TEMPLATE_CUSTOM_NOTIFICATION, InboxFilter, InboxNotification
+from server.store.base import InboxListener, PubsubUnavailableError, Unsubscribe
 from server.store.local_pubsub import LocalPubsub
 from server.store.sqlite import SqliteStore
 
@@ -220,3 +221,82 @@ async def test_close_user_and_session_recheck(store: SqliteStore) -> None:
     assert hub.close_user(user) == 1
     assert await kept.wait_closed() == (1008, "session no longer valid")
     await hub.close_all()
+
+
+async def test_a_backlog_past_the_limit_closes_the_users_watchers(store: SqliteStore) -> None:
+    hub = await make_hub(store)
+    user, other = await new_user(store), await new_user(store)
+    peers = [Peer(), Peer()]
+    for peer in peers:
+        hub.start_sending(await hub.register(user, InboxFilter(), plaintext=False, send=peer.send))
+    other_peer = Peer()
+    hub.start_sending(await hub.register(other, InboxFilter(), plaintext=False, send=other_peer.send))
+    pubsub = store.pubsub
+    assert isinstance(pubsub, LocalPubsub)
+    row = await deliver(store, user, "burst")
+    # A producer outrunning the hub: published with no await that yields, so the user's worker never runs.
+    for _ in range(INBOUND_LIMIT + 1):
+        await pubsub.publish(row)
+    for peer in peers:
+        assert await peer.wait_closed() == (1013, "watcher fell behind")
+    assert hub.evictions == 2
+    assert pubsub.listener_count(user) == 0  # the backlog is dropped with the subscription
+    assert hub.user_watcher_count(user) == 0
+    await deliver(store, other, "unaffected")
+    assert (await other_peer.wait_frames(1))[0]["notification"]["title"] == "unaffected"
+    assert other_peer.closed is None
+    await hub.close_all()
+
+
+class FlakyPubsub(LocalPubsub):
+    """The in-process pub/sub, except that the next subscribes raise the scripted errors (once `gate` opens)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures: list[Exception] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.entered = asyncio.Event()
+
+    async def subscribe(self, user_id: uuid.UUID, listener: InboxListener) -> Unsubscribe:
+        """Fail with the next scripted error, if any; subscribe for real otherwise."""
+        self.entered.set()
+        await self.gate.wait()
+        if self.failures:
+            raise self.failures.pop(0)
+        return await super().subscribe(user_id, listener)
+
+
+@pytest.mark.parametrize(
+    "error", [PubsubUnavailableError("listener reconnecting"), RuntimeError("boom")], ids=["unavailable", "crash"]
+)
+async def test_a_failed_subscribe_fails_every_waiting_watcher_and_leaves_nothing(
+    tmp_path: Path, error: Exception
+) -> None:
+    store = SqliteStore(str(tmp_path / "flaky.db"))
+    pubsub = store.pubsub = FlakyPubsub()  # the one seam: subscribe fails as scripted
+    await store.open()
+    try:
+        hub = await make_hub(store)
+        user = await new_user(store)
+        pubsub.failures.append(error)
+        pubsub.gate.clear()
+        first = asyncio.create_task(hub.register(user, InboxFilter(), plaintext=False, send=Peer().send))
+        await pubsub.entered.wait()  # the first watcher is subscribing the user's channel
+        second = asyncio.create_task(hub.register(user, InboxFilter(), plaintext=False, send=Peer().send))
+        await asyncio.sleep(0)  # the second one waits for that same subscription
+        assert hub.user_watcher_count(user) == 2
+        pubsub.gate.set()
+        for task in (first, second):
+            with pytest.raises(type(error)):
+                await task
+        assert hub.watcher_count == 0 and pubsub.listener_count() == 0
+        # Nothing is left behind: the next watcher subscribes afresh and is served.
+        peer = Peer()
+        hub.start_sending(await hub.register(user, InboxFilter(), plaintext=False, send=peer.send))
+        await deliver(store, user, "after")
+        assert (await peer.wait_frames(1))[0]["notification"]["title"] == "after"
+        assert pubsub.listener_count(user) == 1
+        await hub.close_all()
+    finally:
+        await store.close()

@@ -21,6 +21,7 @@ WORKSPACE_CREATED = uuid.UUID("281fdf73-c6d6-4cbb-8ff5-888baf8a2fff")
 USER_ACCOUNT_CREATED = uuid.UUID("4e19c0ac-94e1-4532-9515-d1801aa283b2")
 TEMPLATE_DELETED = uuid.UUID("29a09665-2a4c-403f-9648-54301670e7be")
 CHAT_SHARED = uuid.UUID("b789bd75-d7c6-4cab-9757-1147ab184903")
+UNKNOWN_TEMPLATE = uuid.UUID("00000000-0000-4000-8000-0000000000bb")  # fixed: parameters are the same in every run
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ CHAT_SHARED = uuid.UUID("b789bd75-d7c6-4cab-9757-1147ab184903")
         ("", CHAT_SHARED, DEFAULT_ICON_OTHER),
         ("", TEMPLATE_TEST_NOTIFICATION, DEFAULT_ICON_OTHER),
         ("https://cdn.coder.com/icon_notif.png", TEMPLATE_DELETED, "https://cdn.coder.com/icon_notif.png"),
-        ("", uuid.uuid4(), DEFAULT_ICON_OTHER),
+        ("", UNKNOWN_TEMPLATE, DEFAULT_ICON_OTHER),
     ],
     ids=[
         "WorkspaceCreated",

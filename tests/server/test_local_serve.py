@@ -88,6 +88,7 @@ def test_the_status_route_is_for_owners(live_server: LiveServer) -> None:
     data = owner.json()
     assert live_server.proc is not None and data["pid"] == live_server.proc.pid
     assert data["watchers"] == 0 and data["uptime_seconds"] >= 0
+    assert isinstance(data["notifier_rounds"], int)
     # A PostgreSQL URL may carry a password: the route names the backend only.
     postgres = live_server.db_path.startswith("postgresql://")
     assert data["db"] == ("postgresql" if postgres else live_server.db_path)

@@ -62,7 +62,8 @@ def _nested(depth: int) -> object:
 
 TEMPLATE = "39b1e189-c857-4b0c-877a-511144c18516"
 # The shapes that gave 500s in issue 12 (section 2), sent through schemathesis' cases and checks:
-# (path, method, path parameters, query, body).
+# (path, method, path parameters, query, body). Fixed values, never drawn at collection: every run and every
+# xdist worker collects the same parameters.
 HOSTILE: list[tuple[str, str, dict[str, str], dict[str, str], object]] = [
     ("/notifications/custom", "POST", {}, {}, {"content": {"title": "\ud800", "message": "m"}}),
     ("/notifications/custom", "POST", {}, {}, {"content": {"title": "t", "message": "x\udfff"}}),
@@ -72,15 +73,15 @@ HOSTILE: list[tuple[str, str, dict[str, str], dict[str, str], object]] = [
     ("/notifications/inbox/{id}/read-status", "PUT", {"id": "0x" + "a" * 30}, {}, {"is_read": True}),
     ("/notifications/inbox/{id}/read-status", "PUT", {"id": "1_" + "a" * 30}, {}, {"is_read": True}),
     ("/notifications/inbox/{id}/read-status", "PUT", {"id": "+" + "a" * 31}, {}, {"is_read": True}),
-    ("/notifications/inbox/{id}/read-status", "PUT", {"id": str(uuid.uuid4())}, {}, _nested(200)),
+    ("/notifications/inbox/{id}/read-status", "PUT", {"id": "00000000-0000-4000-8000-0000000000cc"}, {}, _nested(200)),
     ("/notifications/templates/{notification_template}/method", "PUT", {"notification_template": TEMPLATE}, {},
      _nested(200)),
     ("/users/{user}/notifications/preferences", "GET", {"user": "bo\u0000b"}, {}, None),
     ("/users/{user}/notifications/preferences", "PUT", {"user": "me"}, {},
-     {"template_disabled_map": {str(uuid.uuid4()): True for _ in range(5_000)}}),
+     {"template_disabled_map": {str(uuid.UUID(int=i)): True for i in range(1, 5_001)}}),
     ("/users/{user}/notifications/preferences", "PUT", {"user": "me"}, {}, _nested(200)),
-    ("/notifications/inbox", "GET", {}, {"targets": ",".join(str(uuid.uuid4()) for _ in range(200))}, None),
-    ("/notifications/inbox", "GET", {}, {"templates": ",".join(str(uuid.uuid4()) for _ in range(200))}, None),
+    ("/notifications/inbox", "GET", {}, {"targets": ",".join(str(uuid.UUID(int=i)) for i in range(1, 201))}, None),
+    ("/notifications/inbox", "GET", {}, {"templates": ",".join(str(uuid.UUID(int=i)) for i in range(1, 201))}, None),
     ("/notifications/inbox", "GET", {}, {"targets": " " + "a" * 31}, None),
 ]  # fmt: skip
 

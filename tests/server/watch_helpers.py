@@ -14,7 +14,7 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.client import ClientProtocol
-from websockets.frames import Close, Opcode
+from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
@@ -54,6 +54,29 @@ async def send_custom(server: LiveServer, title: str, message: str, token: str |
     async with httpx.AsyncClient(base_url=server.url + "/api/v2", headers=server.headers(token), timeout=30) as c:
         response = await c.post("/notifications/custom", json={"content": {"title": title, "message": message}})
         assert response.status_code == 204, response.text
+
+
+class PingCountingConnection(ClientConnection):
+    """A websockets client connection that counts the server's pings (the protocol answers each one)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pings = 0
+        self._pinged = asyncio.Event()
+
+    def process_event(self, event: Any) -> None:
+        """Count a ping frame, then handle every event as the library does."""
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.pings += 1
+            self._pinged.set()
+        super().process_event(event)
+
+    async def wait_for_pings(self, count: int, within: float = 10.0) -> None:
+        """Until `count` pings have arrived (each answered with a pong by the library)."""
+        async with asyncio.timeout(within):
+            while self.pings < count:
+                self._pinged.clear()
+                await self._pinged.wait()
 
 
 class RawWatch:

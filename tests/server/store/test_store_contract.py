@@ -166,6 +166,11 @@ async def test_api_tokens(store: Store) -> None:
     await store.create_api_token(token)
     assert await store.get_api_token("abcdef1234") == token
     assert await store.get_api_token("nope") is None
+    with pytest.raises(StoreError):
+        await store.create_api_token(token)  # the id is taken
+    with pytest.raises(StoreError):
+        await store.create_api_token(replace(token, id="other", user_id=uuid.uuid4()))  # no such user
+    assert await store.get_api_token("other") is None
     assert await store.delete_api_token("abcdef1234") is True
     assert await store.delete_api_token("abcdef1234") is False
     assert await store.get_api_token("abcdef1234") is None
@@ -188,6 +193,8 @@ async def test_inbox_round_trip_keeps_null_and_empty_targets(store: Store) -> No
     changed = notification(alice, at=T0, nid=rows[0].id, title="other")
     await store.insert_inbox_notifications([changed])
     assert await store.get_inbox_notification(rows[0].id) == rows[0]
+    await store.insert_inbox_notifications([])  # nothing to do
+    assert await store.count_unread(alice.id) == 2
 
 
 async def test_list_filters(store: Store) -> None:
@@ -279,6 +286,7 @@ async def test_set_read_at(store: Store) -> None:
     cleared = await store.set_read_at(row.id, None)
     assert cleared is not None and cleared.read_at is None
     assert await store.get_inbox_notification(row.id) == cleared
+    assert await store.count_unread(alice.id) == 1  # marking unread counts it again
     assert await store.set_read_at(uuid.uuid4(), when) is None
 
 
@@ -341,6 +349,25 @@ async def test_template_method_update_survives_reseeding(backend: Backend) -> No
         assert await reopened.set_template_method(WORKSPACE_DELETED, "") is True
         got = await reopened.get_template(WORKSPACE_DELETED)
         assert got is not None and got.method == ""
+        assert await reopened.set_template_method(WORKSPACE_DELETED, "") is False  # already the default
+    finally:
+        await reopened.close()
+
+
+async def test_reopening_updates_shipped_templates(backend: Backend) -> None:
+    store = await backend.open()
+    await store.close()
+    # A database an older release seeded, with other texts.
+    backend.execute(
+        "UPDATE notification_templates SET name = 'Old', title_template = 'old' WHERE id = ?", WORKSPACE_DELETED
+    )
+    reopened = await backend.open()
+    try:
+        got = await reopened.get_template(WORKSPACE_DELETED)
+        assert got is not None and (got.name, got.title_template) == (
+            "Workspace Deleted",
+            'Workspace "{{.Labels.name}}" deleted',
+        )
     finally:
         await reopened.close()
 
@@ -369,11 +396,14 @@ async def test_preferences_unknown_template_changes_nothing(store: Store) -> Non
     alice = await make_user(store)
     await store.upsert_preferences(alice.id, {WORKSPACE_DELETED: True})
     before = await store.get_preferences(alice.id)
+    other_unknown = uuid.UUID("00000000-0000-4000-8000-00000000beef")
     with pytest.raises(UnknownTemplateError) as info:
         await store.upsert_preferences(
-            alice.id, {WORKSPACE_DELETED: False, WORKSPACE_CREATED: False, UNKNOWN_TEMPLATE: True}
+            alice.id,
+            {WORKSPACE_DELETED: False, UNKNOWN_TEMPLATE: True, WORKSPACE_CREATED: False, other_unknown: True},
         )
-    assert info.value.template_ids == (UNKNOWN_TEMPLATE,)
+    assert info.value.template_ids == (UNKNOWN_TEMPLATE, other_unknown)  # every one, in the order given
+    assert str(UNKNOWN_TEMPLATE) in str(info.value)
     assert await store.get_preferences(alice.id) == before
 
 
@@ -390,7 +420,7 @@ async def test_site_config(store: Store) -> None:
 async def test_enqueue_round_trip(store: Store) -> None:
     alice = await make_user(store)
     target = uuid.uuid4()
-    msg = message(alice, targets=(target,), at=T0)
+    msg = replace(message(alice, targets=(target,), at=T0), extra={"note": "x"})
     assert await store.enqueue_messages([msg]) == [msg.id]
     got = await store.get_message(msg.id)
     assert got is not None
@@ -407,6 +437,7 @@ async def test_enqueue_round_trip(store: Store) -> None:
         T0,
         msg.dedupe_hash,
     )
+    assert got.extra == {"note": "x"}
     assert await store.get_message(uuid.uuid4()) is None
     assert await store.enqueue_messages([]) == []
 
@@ -436,8 +467,13 @@ async def test_enqueue_dedupes(store: Store) -> None:
 
 async def test_enqueue_unknown_template_inserts_nothing(store: Store) -> None:
     alice = await make_user(store)
-    with pytest.raises(UnknownTemplateError):
+    with pytest.raises(UnknownTemplateError) as info:
         await store.enqueue_messages([message(alice), message(alice, template=UNKNOWN_TEMPLATE)])
+    assert info.value.template_ids == (UNKNOWN_TEMPLATE,)
+    assert await store.count_messages() == 0
+    stranger = replace(alice, id=uuid.uuid4(), username="stranger")
+    with pytest.raises(StoreError):  # no such user
+        await store.enqueue_messages([message(alice), message(stranger)])
     assert await store.count_messages() == 0
 
 
@@ -500,8 +536,11 @@ async def test_retry_due_times_and_permanent_failure(store: Store) -> None:
     assert await store.lease_messages(limit=10, lease_seconds=60, now=retry_at - timedelta(microseconds=1)) == []
     again = await store.lease_messages(limit=10, lease_seconds=60, now=retry_at)
     assert [m.id for m in again] == [temp.id]
-    assert again[0].attempt_count == 1
+    assert (again[0].attempt_count, again[0].status_reason) == (1, "connection refused")
     await store.mark_message_sent(temp.id)
+    sent = await store.get_message(temp.id)
+    assert sent is not None
+    assert (sent.status, sent.attempt_count, sent.next_retry_after) == (MessageStatus.SENT, 2, None)
     # A permanent failure is never due again.
     assert await store.lease_messages(limit=10, lease_seconds=60, now=retry_at + timedelta(days=1)) == []
     assert await store.count_messages("permanent_failure") == 1
@@ -517,7 +556,7 @@ async def test_lease_inhibits_messages_of_templates_disabled_since_enqueue(store
     assert [m.id for m in leased] == [kept.id]  # the inhibited ones don't use up the limit
     assert await store.count_messages("inhibited") == 3
     got = await store.get_message(doomed[0].id)
-    assert got is not None and got.status is MessageStatus.INHIBITED
+    assert got is not None and got.status is MessageStatus.INHIBITED and got.status_reason
 
 
 async def test_deliver_inbox_is_atomic_and_idempotent(store: Store) -> None:
@@ -534,6 +573,14 @@ async def test_deliver_inbox_is_atomic_and_idempotent(store: Store) -> None:
     assert await store.get_inbox_notification(msg.id) == row
     assert await store.count_messages("sent") == 1
     assert await store.lease_messages(limit=10, lease_seconds=60, now=now_utc() + timedelta(hours=1)) == []
+    # A failure inside the delivery (a row naming no template) leaves the message as it was.
+    other = message(alice)
+    await store.enqueue_messages([other])
+    with pytest.raises(StoreError):
+        await store.deliver_inbox(other.id, replace(inbox_for(other), template_id=UNKNOWN_TEMPLATE))
+    pending = await store.get_message(other.id)
+    assert pending is not None and pending.status is MessageStatus.PENDING
+    assert await store.get_inbox_notification(other.id) is None
 
 
 async def test_mark_message_sent_count_and_purge(store: Store) -> None:
@@ -566,10 +613,12 @@ async def test_delete_user_cascades(store: Store) -> None:
     assert await store.get_api_token("tok-alice") is None
     assert await store.get_preferences(alice.id) == []
     assert await store.list_inbox(alice.id, InboxFilter()) == []
+    assert await store.count_unread(alice.id) == 0
     assert await store.count_messages() == 1
     assert await store.get_api_token("tok-bob") is not None
     assert len(await store.get_preferences(bob.id)) == 1
     assert len(await store.list_inbox(bob.id, InboxFilter())) == 1
+    assert await store.count_unread(bob.id) == 1
 
 
 async def test_data_survives_reopen(backend: Backend) -> None:
@@ -583,6 +632,7 @@ async def test_data_survives_reopen(backend: Backend) -> None:
     try:
         assert await reopened.get_user(alice.id) == alice
         assert await reopened.get_inbox_notification(row.id) == row
+        assert await reopened.count_unread(alice.id) == 1
         assert await reopened.get_site_config("k") == "v"
         assert len(await reopened.list_templates()) == 37
     finally:
