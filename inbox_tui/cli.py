@@ -25,7 +25,10 @@ from typing import Any, NoReturn, TextIO
 from inbox_tui import __version__
 from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
+from inbox_tui.api.lookup import IdLookupError, resolve_notification_ids, resolve_template_ids
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.commands.output import CommandFailed
+from inbox_tui.commands.templates import cmd_templates
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
 from inbox_tui.connection import Connection, ResolveError, resolve
 from inbox_tui.text import clean_line as text_clean_line
@@ -51,8 +54,11 @@ PREFIX_TEST = "unable to post test notification: "
 PREFIX_CUSTOM = "unable to post custom notification: "
 
 
-class CommandFailed(Exception):
-    """A failure already worded for the user; printed on stderr, exit 1."""
+ID_HELP = (
+    "Each ID is a whole notification id or the start of one (`inbox-tui list` prints them): a prefix must "
+    "match exactly one notification of your inbox, read or unread."
+)
+ID_EPILOG = "Nothing is changed when an ID matches no notification or several (they are listed)."
 
 
 # -- output helpers -------------------------------------------------------------------------------
@@ -162,9 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = listing.add_mutually_exclusive_group()
     status.add_argument("--unread", action="store_true", help="only unread notifications")
     status.add_argument("--read", action="store_true", help="only read notifications")
-    listing.add_argument("--template", action="append", metavar="ID", help="template id (repeatable)")
+    listing.add_argument(
+        "--template",
+        action="append",
+        metavar="ID|NAME",
+        help="template id or name, e.g. 'Custom Notification' (repeatable)",
+    )
     listing.add_argument("--target", action="append", metavar="ID", help="target id (repeatable)")
-    listing.add_argument("--before", metavar="ID", help="start after this notification (paging)")
+    listing.add_argument("--before", metavar="ID", help="start after this notification (id or unique prefix; paging)")
     listing.add_argument("--all", action="store_true", help="follow pages to the end (default: 25)")
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
 
@@ -172,14 +183,28 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="one JSON object per notification")
     watch.add_argument("--format", choices=FORMATS, default="plaintext", help="title/content format")
     watch.add_argument("--unread", action="store_true", help="only unread notifications")
-    watch.add_argument("--template", action="append", metavar="ID", help="template id (repeatable)")
+    watch.add_argument("--template", action="append", metavar="ID|NAME", help="template id or name (repeatable)")
     watch.add_argument("--target", action="append", metavar="ID", help="target id (repeatable)")
 
-    read = sub.add_parser("read", parents=[common], help="mark notifications as read")
+    read = sub.add_parser(
+        "read", parents=[common], help="mark notifications as read", description=ID_HELP, epilog=ID_EPILOG
+    )
     read.add_argument("ids", nargs="+", metavar="ID")
-    unread = sub.add_parser("unread", parents=[common], help="mark notifications as unread")
+    unread = sub.add_parser(
+        "unread", parents=[common], help="mark notifications as unread", description=ID_HELP, epilog=ID_EPILOG
+    )
     unread.add_argument("ids", nargs="+", metavar="ID")
     sub.add_parser("read-all", parents=[common], help="mark all notifications as read")
+    templates = sub.add_parser(
+        "templates",
+        parents=[common],
+        help="list notification templates: id, name, group, kind, enabled for you",
+        description=(
+            "Every notification template (system, then custom) with whether you receive it (your preferences, "
+            "else the template's default). A template's name works wherever a template id is taken."
+        ),
+    )
+    templates.add_argument("--json", action="store_true", help="print a JSON array")
 
     login = sub.add_parser("login", parents=[common], help="save a deployment URL and session token")
     login.add_argument("login_url", metavar="URL")
@@ -302,6 +327,26 @@ async def cmd_send(args: argparse.Namespace, connection: Connection, client: Cod
     return EXIT_OK
 
 
+async def _notification_ids(client: CoderClient, values: Sequence[str]) -> list[str]:
+    """Whole notification ids for what was typed (ids or unique prefixes, see api/lookup.py)."""
+    try:
+        return await resolve_notification_ids(client, values)
+    except IdLookupError as exc:
+        raise CommandFailed(str(exc)) from exc
+    except ApiError as exc:
+        raise CommandFailed("unable to look up notification ids: " + str(exc)) from exc
+
+
+async def _template_ids(client: CoderClient, values: list[str] | None) -> list[str]:
+    """Whole template ids for `--template` values (ids, names or id prefixes; comma-separated too)."""
+    try:
+        return await resolve_template_ids(client, _id_list(values))
+    except IdLookupError as exc:
+        raise CommandFailed(str(exc)) from exc
+    except ApiError as exc:
+        raise CommandFailed("unable to look up templates: " + str(exc)) from exc
+
+
 def _read_status(args: argparse.Namespace) -> str:
     if getattr(args, "unread", False):
         return "unread"
@@ -314,13 +359,14 @@ async def cmd_list(args: argparse.Namespace, connection: Connection, client: Cod
     """`list`: one page (or `--all`) of notifications, newest first."""
     notifications: list[InboxNotification] = []
     seen: set[str] = set()
-    cursor: str | None = args.before
+    cursor: str | None = (await _notification_ids(client, [args.before]))[0] if args.before else None
+    templates = await _template_ids(client, args.template)
     unread_count = 0
     try:
         while True:
             page = await client.list_inbox(
                 targets=_id_list(args.target),
-                templates=_id_list(args.template),
+                templates=templates,
                 read_status=_read_status(args),
                 starting_before=cursor,
             )
@@ -354,7 +400,7 @@ async def cmd_watch(args: argparse.Namespace, connection: Connection, client: Co
 
     filters: dict[str, Any] = {
         "targets": _id_list(args.target),
-        "templates": _id_list(args.template),
+        "templates": await _template_ids(client, args.template),
         "read_status": _read_status(args),
     }
     printed: set[str] = set()
@@ -423,13 +469,13 @@ async def _mark(ids: Sequence[str], client: CoderClient, *, is_read: bool) -> in
 
 
 async def cmd_read(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
-    """`read ID...`."""
-    return await _mark(args.ids, client, is_read=True)
+    """`read ID...` (whole ids or unique prefixes)."""
+    return await _mark(await _notification_ids(client, args.ids), client, is_read=True)
 
 
 async def cmd_unread(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
-    """`unread ID...`."""
-    return await _mark(args.ids, client, is_read=False)
+    """`unread ID...` (whole ids or unique prefixes)."""
+    return await _mark(await _notification_ids(client, args.ids), client, is_read=False)
 
 
 async def cmd_read_all(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
@@ -626,6 +672,7 @@ COMMANDS: dict[str, Command] = {
     "unread": cmd_unread,
     "read-all": cmd_read_all,
     "whoami": cmd_whoami,
+    "templates": cmd_templates,
 }
 
 
