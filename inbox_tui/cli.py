@@ -27,6 +27,7 @@ from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.lookup import IdLookupError, resolve_notification_ids, resolve_template_ids
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.api.send_warnings import DEDUPE_NOTE, custom_send_warnings
 from inbox_tui.commands.output import CommandFailed
 from inbox_tui.commands.templates import cmd_templates
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
@@ -54,6 +55,13 @@ PREFIX_TEST = "unable to post test notification: "
 PREFIX_CUSTOM = "unable to post custom notification: "
 
 
+SEND_EPILOG = (
+    "Sent means accepted: delivery follows within seconds. "
+    + DEDUPE_NOTE
+    + " A warning follows the message on stderr (exit status 0 all the same, as Coder's CLI) when the "
+    "notification will not arrive: Custom Notification turned off in your preferences, or delivery paused "
+    "by an owner (it then arrives after `inbox-tui resume`)."
+)
 ID_HELP = (
     "Each ID is a whole notification id or the start of one (`inbox-tui list` prints them): a prefix must "
     "match exactly one notification of your inbox, read or unread."
@@ -157,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="send yourself a custom notification",
         description="Send a custom notification to yourself. MESSAGE '-' reads it from stdin.",
+        epilog=SEND_EPILOG,
     )
     send.add_argument("title", metavar="TITLE")
     send.add_argument("message", metavar="MESSAGE")
@@ -324,6 +333,8 @@ async def cmd_send(args: argparse.Namespace, connection: Connection, client: Cod
     except ApiError as exc:
         raise CommandFailed(PREFIX_CUSTOM + str(exc)) from exc
     _err(MSG_CUSTOM_SENT)
+    for warning in await custom_send_warnings(client):  # issue 11: say when nothing will arrive
+        _err("warning: " + warning.message)
     return EXIT_OK
 
 
