@@ -512,7 +512,10 @@ async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: C
 
 def _read_token_interactively(url: str, stdin: TextIO) -> str:
     if stdin.isatty():
-        _err(f"Create a session token for {url} (e.g. `coder tokens create`, or open {url}/cli-auth).")
+        # issue 11: /cli-auth exists only on Coder; buildinfo says which server this is.
+        from inbox_tui.api.deployment import deployment_kind, token_hint
+
+        _err(token_hint(url, asyncio.run(deployment_kind(url))))
         return getpass.getpass("Paste your token here: ")
     return stdin.readline()
 
