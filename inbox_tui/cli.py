@@ -28,6 +28,7 @@ from inbox_tui.api.errors import ApiError
 from inbox_tui.api.lookup import IdLookupError, resolve_notification_ids, resolve_template_ids
 from inbox_tui.api.models import InboxEvent, InboxNotification
 from inbox_tui.api.send_warnings import DEDUPE_NOTE, custom_send_warnings
+from inbox_tui.commands import status as status_command
 from inbox_tui.commands.output import CommandFailed
 from inbox_tui.commands.templates import cmd_templates
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
@@ -204,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unread.add_argument("ids", nargs="+", metavar="ID")
     sub.add_parser("read-all", parents=[common], help="mark all notifications as read")
+    status_line = sub.add_parser(
+        "status",
+        parents=[common],
+        help="one short line for status bars: '3 unread' (nothing, exit 1, when unreachable)",
+        description=status_command.DESCRIPTION,
+        epilog=status_command.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status_command.add_status_arguments(status_line)
     templates = sub.add_parser(
         "templates",
         parents=[common],
@@ -704,6 +714,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_logout(args)
         if args.command == "server":
             return cmd_server(args)
+        if args.command == "status":  # inbox_tui.entry runs it without importing this module
+            return status_command.run_status(args)
         return _run_command(COMMANDS[args.command], args, long_lived=args.command == "watch")
     except CommandFailed as exc:
         _err(str(exc))
