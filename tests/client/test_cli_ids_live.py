@@ -7,7 +7,7 @@ from collections import Counter
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import CUSTOM_TEMPLATE_ID, InboxNotification
-from tests.client.test_cli_live import as_user, cli, env, wait_for
+from tests.client.test_cli_live import Watch, as_user, cli, env, wait_for
 from tests.live_server import LiveServer
 
 __all__ = ["env"]  # the fixture, imported for the tests below
@@ -156,3 +156,26 @@ async def test_templates_lists_every_template_with_enabled_for_me(live_server: L
         "enabled_by_default",
         "enabled",
     }
+
+
+def test_watch_takes_template_names_and_refuses_unknown_ones(live_server: LiveServer, env: dict[str, str]) -> None:
+    done = cli(env, "watch", "--template", "Custom Notification,Nope", *as_user(live_server, live_server.member_token))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == 'no template is named "Nope" (`inbox-tui templates` lists them)\n'
+
+
+async def test_watch_by_template_name_prints_only_that_template(live_server: LiveServer, env: dict[str, str]) -> None:
+    owner = as_user(live_server, live_server.owner_token)
+    watch = await Watch.start(env, "--json", "--template", "custom notification", *owner)
+    try:
+        await watch.stderr_until("Watching for new notifications")
+        async with CoderClient(live_server.url, live_server.owner_token) as client:
+            await client.send_test()
+            await wait_for(lambda: _has_test(client))
+            await client.send_custom("Only this", "one")
+        event = json.loads(await watch.line())
+        assert event["notification"]["title"] == "Only this"
+        assert event["notification"]["template_id"] == CUSTOM_TEMPLATE_ID
+        assert await watch.interrupt() == 130
+    finally:
+        await watch.close()
