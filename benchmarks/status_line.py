@@ -29,14 +29,14 @@ ENTRY = "import sys\nfrom inbox_tui.entry import main\nsys.exit(main(['status'])
 
 
 def _env(root: Path, runtime: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CODER_URL", "CODER_SESSION_TOKEN")}
+    """A user with nothing configured whose home is `root`: directories found as for a real user (the XDG
+    defaults under HOME), only the runtime directory moved (a socket path must stay short)."""
+    unset = ("CODER_URL", "CODER_SESSION_TOKEN", "CODER_CONFIG_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
+    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("INBOX_TUI_")}
     env.update(
         {
-            "INBOX_TUI_CONFIG_DIR": str(root / "config"),
-            "INBOX_TUI_DATA_DIR": str(root / "data"),
-            "INBOX_TUI_STATE_DIR": str(root / "state"),
+            "HOME": str(root),
             "INBOX_TUI_RUNTIME_DIR": str(runtime),
-            "CODER_CONFIG_DIR": str(root / "coderv2"),
             "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
         }
     )

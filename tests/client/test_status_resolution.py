@@ -94,8 +94,7 @@ def test_a_broken_config_is_left_to_the_full_path(dirs: Path) -> None:
 
 
 def test_the_local_server_is_found_where_local_server_looks(dirs: Path) -> None:
-    full, lean = both()
-    assert full == lean == StatusUnavailable  # nothing running, and neither starts it
+    assert both() == (StatusUnavailable, _GiveUp)  # nothing running: the full path says so; neither starts it
     paths = local_server.LocalPaths.default()
     runtime = {"pid": os.getpid(), "socket": str(paths.socket), "db": str(paths.db), "started_at": 0}
     paths.runtime.write_text(json.dumps(runtime))
@@ -121,3 +120,24 @@ def test_a_token_cannot_add_headers() -> None:
     with pytest.raises(StatusUnavailable):
         _request_bytes("localhost", "/", "abc\r\nX-Evil: 1")
     assert b"Coder-Session-Token: abc-def\r\n" in _request_bytes("localhost", "/", "abc-def")
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"HOME": "/home/ada"},
+        {"HOME": "/home/ada/"},
+        {"HOME": "/home/ada", "XDG_CONFIG_HOME": "/cfg", "XDG_DATA_HOME": "/data//x/"},
+        {"HOME": "/home/ada", "XDG_CONFIG_HOME": "relative/ignored", "XDG_DATA_HOME": ""},
+    ],
+)
+def test_directories_match_platformdirs(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "INBOX_TUI_CONFIG_DIR", "INBOX_TUI_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CODER_CONFIG_DIR", "")
+    assert status_fast._dir("INBOX_TUI_CONFIG_DIR", "config") == str(config.config_dir())
+    assert status_fast._dir("INBOX_TUI_DATA_DIR", "data") == str(config.data_dir())
+    coder = status_fast._dir("CODER_CONFIG_DIR", "config", "coderv2", roaming=True)
+    assert coder == str(config.coder_config_dir())
