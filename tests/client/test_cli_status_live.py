@@ -135,3 +135,12 @@ def test_server_text_in_the_line_is_one_safe_line() -> None:
     fields = status_fields(page, "coder.example.com", now)
     assert fields == {"unread": 7, "newest": "Deploy done evil", "age": "3h", "deployment": "coder.example.com"}
     assert render_line("{newest}", {**fields, "newest": "a\x1b[2Jb"}) == "ab"
+
+
+def test_demo_without_an_open_demo_inbox_prints_nothing(env: dict[str, str]) -> None:
+    done = status(env, "--demo", "status")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert _stderr(done, lean=False) == "inbox-tui status: no demo inbox is open"
+    both = status(env, "status", "--demo", "--url", "http://127.0.0.1:9")
+    assert (both.returncode, both.stdout) == (1, "")
+    assert "--demo cannot be combined with --url or --token" in _stderr(both, lean=False)
