@@ -14,10 +14,7 @@ not show. `inbox_tui.entry` runs this module without importing `inbox_tui.cli` a
 from __future__ import annotations
 
 import json
-import socket
 import sys
-
-from inbox_tui import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -174,101 +171,6 @@ NOT_RUNNING = "the local server is not running (any other inbox-tui command star
 
 # -- asking ---------------------------------------------------------------------------------------
 
-MAX_ANSWER = 8 << 20  # a page of 25 is a few KiB; more than this is not an inbox answer
-
-
-def _header_value(token: str) -> str:
-    if not token or any(ord(c) < 0x21 or ord(c) > 0x7E for c in token):
-        raise StatusUnavailable("the session token is not a valid header value")
-    return token
-
-
-def _request_bytes(host: str, path: str, token: str) -> bytes:
-    return (
-        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: inbox-tui/{__version__}\r\n"
-        f"Accept: application/json\r\nCoder-Session-Token: {_header_value(token)}\r\nConnection: close\r\n\r\n"
-    ).encode("ascii")
-
-
-def _dechunk(body: bytes) -> bytes:
-    out = bytearray()
-    while True:
-        line, _, rest = body.partition(b"\r\n")
-        size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-        if size == 0:
-            return bytes(out)
-        out += rest[:size]
-        body = rest[size + 2 :]
-
-
-def _parse_answer(raw: bytes) -> tuple[int, bytes]:
-    """Status and body of an HTTP/1.1 answer read to the end (Connection: close)."""
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if not sep or len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        raise ValueError("not an HTTP answer")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower()] = value.strip().lower()
-    if b"chunked" in headers.get(b"transfer-encoding", b""):
-        body = _dechunk(body)
-    elif headers.get(b"content-length", b"").isdigit():
-        body = body[: int(headers[b"content-length"])]
-    return int(parts[1]), body
-
-
-def _plain_get(target: Target, path: str, timeout: float) -> tuple[int, bytes]:
-    """One GET over a plain socket (Unix or TCP): no http.client, which loads email and ssl."""
-    if target.socket is not None:
-        host = "localhost"
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(target.socket)
-        except OSError:
-            sock.close()
-            raise
-    else:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(target.url)
-        host = parts.netloc
-        sock = socket.create_connection((parts.hostname or "", parts.port or 80), timeout=timeout)
-    with sock:
-        sock.sendall(_request_bytes(host, path, target.token))
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_ANSWER:
-                raise ValueError("the answer is too large")
-    return _parse_answer(b"".join(chunks))
-
-
-def _tls_get(target: Target, path: str, timeout: float) -> tuple[int, bytes]:
-    """One GET over TLS (http.client and ssl: loaded only for https deployments)."""
-    import http.client
-    from urllib.parse import urlsplit
-
-    connection = http.client.HTTPSConnection(urlsplit(target.url).netloc, timeout=timeout)
-    try:
-        connection.request(
-            "GET",
-            path,
-            headers={
-                "Coder-Session-Token": _header_value(target.token),
-                "User-Agent": f"inbox-tui/{__version__}",
-                "Accept": "application/json",
-            },
-        )
-        response = connection.getresponse()
-        return response.status, response.read(MAX_ANSWER)
-    finally:
-        connection.close()
-
 
 def _proxied(url: str) -> bool:
     """True when an environment proxy applies to `url` (never for loopback, as the full client decides)."""
@@ -298,22 +200,14 @@ def _server_message(body: bytes) -> str:
 
 def fetch_unread(target: Target, timeout: float) -> dict[str, Any]:
     """`GET /notifications/inbox?read_status=unread`: the first page of unread and the unread count."""
-    where = f"GET {target.url}{INBOX_PATH}"
-    path = INBOX_PATH
-    if target.socket is None:  # urllib.parse loads ipaddress: not on the local server's path
-        from urllib.parse import urlsplit
+    from inbox_tui.plain_http import get
 
-        if _proxied(target.url):
-            return _fetch_through_proxy(target, timeout)
-        path = urlsplit(target.url).path.rstrip("/") + INBOX_PATH
+    if target.socket is None and _proxied(target.url):
+        return _fetch_through_proxy(target, timeout)
+    where = f"GET {target.url}{INBOX_PATH}"
     try:
-        if target.socket is None and target.url.startswith("https://"):
-            status, body = _tls_get(target, path, timeout)
-        else:
-            status, body = _plain_get(target, path, timeout)
+        status, body = get(target.url, INBOX_PATH, target.token, timeout=timeout, unix_socket=target.socket)
     except (OSError, ValueError) as exc:
-        raise StatusUnavailable(f"{where}: {exc or type(exc).__name__}") from exc
-    except Exception as exc:  # http.client's own errors (https only)
         raise StatusUnavailable(f"{where}: {exc or type(exc).__name__}") from exc
     if status != 200:
         message = _server_message(body)

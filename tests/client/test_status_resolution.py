@@ -15,8 +15,9 @@ import pytest
 
 from inbox_tui import config, embedded, local_server
 from inbox_tui.commands import status_fast
-from inbox_tui.commands.status import StatusUnavailable, Target, _parse_answer, _request_bytes, resolve_target
+from inbox_tui.commands.status import StatusUnavailable, Target, resolve_target
 from inbox_tui.commands.status_fast import _GiveUp, lean_target
+from inbox_tui.plain_http import BadHeaderValue, parse_answer, request_bytes
 
 URL = "https://coder.example.com"
 
@@ -108,18 +109,18 @@ def test_the_local_server_is_found_where_local_server_looks(dirs: Path) -> None:
 
 def test_answers_are_read_with_or_without_chunks() -> None:
     head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-    assert _parse_answer(head + b"content-length: 2\r\n\r\n{}trailing") == (200, b"{}")
+    assert parse_answer(head + b"content-length: 2\r\n\r\n{}trailing") == (200, b"{}")
     chunked = head + b'Transfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4\r\n": 1\r\n1\r\n}\r\n0\r\n\r\n'
-    assert _parse_answer(chunked) == (200, b'{"a": 1}')
-    assert _parse_answer(b"HTTP/1.1 401 Unauthorized\r\n\r\n") == (401, b"")
+    assert parse_answer(chunked) == (200, b'{"a": 1}')
+    assert parse_answer(b"HTTP/1.1 401 Unauthorized\r\n\r\n") == (401, b"")
     with pytest.raises(ValueError):
-        _parse_answer(b"SSH-2.0-OpenSSH\r\n")
+        parse_answer(b"SSH-2.0-OpenSSH\r\n")
 
 
 def test_a_token_cannot_add_headers() -> None:
-    with pytest.raises(StatusUnavailable):
-        _request_bytes("localhost", "/", "abc\r\nX-Evil: 1")
-    assert b"Coder-Session-Token: abc-def\r\n" in _request_bytes("localhost", "/", "abc-def")
+    with pytest.raises(BadHeaderValue):
+        request_bytes("localhost", "/", "abc\r\nX-Evil: 1")
+    assert b"Coder-Session-Token: abc-def\r\n" in request_bytes("localhost", "/", "abc-def")
 
 
 @pytest.mark.parametrize(
