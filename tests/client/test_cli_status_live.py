@@ -7,9 +7,14 @@ not a test; what keeps it fast, that the path loads no httpx, asyncio, Textual o
 
 from __future__ import annotations
 
+import json
+import ssl
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.commands.status import render_line, status_fields
@@ -144,3 +149,49 @@ def test_demo_without_an_open_demo_inbox_prints_nothing(env: dict[str, str]) -> 
     both = status(env, "status", "--demo", "--url", "http://127.0.0.1:9")
     assert (both.returncode, both.stdout) == (1, "")
     assert "--demo cannot be combined with --url or --token" in _stderr(both, lean=False)
+
+
+class _HttpsInbox(BaseHTTPRequestHandler):
+    """A deployment behind TLS (inbox-server serves plain HTTP; Coder is usually behind https)."""
+
+    def do_GET(self) -> None:
+        ok = self.path == "/coder/api/v2/notifications/inbox?read_status=unread"
+        ok = ok and self.headers.get("Coder-Session-Token") == "tls-token"
+        body = json.dumps({"notifications": [], "unread_count": 2} if ok else {"message": "no"}).encode()
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_https_deployment_with_a_path(env: dict[str, str], tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HttpsInbox)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}/coder"
+        untrusted = status(env, "status", "--url", url, "--token", "tls-token")
+        assert (untrusted.returncode, untrusted.stdout) == (1, "")
+        assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+        trusted = status({**env, "SSL_CERT_FILE": str(cert)}, "status", "--url", url, "--token", "tls-token")
+        assert (trusted.returncode, trusted.stdout) == (0, "2 unread\n"), trusted.stderr
+        assert status({**env, "SSL_CERT_FILE": str(cert)}, "status", "--url", url, "--format", "{deployment}",
+                      "--token", "tls-token").stdout == f"127.0.0.1:{server.server_address[1]}/coder\n"  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
