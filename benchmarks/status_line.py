@@ -37,6 +37,9 @@ def _env(root: Path, runtime: Path) -> dict[str, str]:
         {
             "HOME": str(root),
             "INBOX_TUI_RUNTIME_DIR": str(runtime),
+            # Installed packages run from bytecode; so must ours (the dev shell may disable .pyc writes).
+            "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONPYCACHEPREFIX": str(root / "pycache"),
             "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
         }
     )
