@@ -2,9 +2,10 @@
 
 A status bar runs it again and again, so the path is kept lean: no httpx, no asyncio, no Textual. The
 connection is resolved as every command resolves it (flags, environment, config, the Coder CLI's login,
-the shared local server), and one `GET /api/v2/notifications/inbox?read_status=unread` goes out over
-http.client: through the local server's Unix socket, or TCP (TLS for https). Only when a proxy from the
-environment applies to a remote deployment does it fall back to the full HTTP client, which honours it.
+the shared local server; `status_fast` does it for the usual set-ups without the config modules), and one
+`GET /api/v2/notifications/inbox?read_status=unread` goes out through `inbox_tui.plain_http`: the local
+server's Unix socket, or TCP (TLS for https). Only when a proxy from the environment applies to a remote
+deployment does it fall back to the full HTTP client, which honours it.
 
 It never starts a server: with nothing running (the local server stops after its idle period) it prints
 nothing and exits 1, as for an unreachable deployment; the reason goes to stderr, which status bars do
