@@ -1,4 +1,4 @@
-"""What every command prints: results on stdout, messages on stderr, both through the one sanitiser."""
+"""What the commands in this package share: CommandFailed, and results printed through the one sanitiser."""
 
 from __future__ import annotations
 
@@ -14,8 +14,3 @@ class CommandFailed(Exception):
 def out(line: str) -> None:
     """One result line on stdout (server text in it is made terminal-safe)."""
     print(terminal_safe(line), file=sys.stdout, flush=True)
-
-
-def err(message: str) -> None:
-    """A message on stderr; messages quote server text, so nothing reaches the terminal unsanitised."""
-    print(terminal_safe(message), file=sys.stderr, flush=True)
