@@ -19,6 +19,7 @@ BENCHMARKS = [
     "benchmarks.tui_startup",
     "benchmarks.tui_scale",
     "benchmarks.local_restart",
+    "benchmarks.status_line",
 ]
 
 

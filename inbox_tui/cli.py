@@ -25,7 +25,12 @@ from typing import Any, NoReturn, TextIO
 from inbox_tui import __version__
 from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
+from inbox_tui.api.lookup import IdLookupError, resolve_notification_ids, resolve_template_ids
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.api.send_warnings import DEDUPE_NOTE, custom_send_warnings
+from inbox_tui.commands import status as status_command
+from inbox_tui.commands.output import CommandFailed
+from inbox_tui.commands.templates import cmd_templates
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
 from inbox_tui.connection import Connection, ResolveError, resolve
 from inbox_tui.text import clean_line as text_clean_line
@@ -51,8 +56,18 @@ PREFIX_TEST = "unable to post test notification: "
 PREFIX_CUSTOM = "unable to post custom notification: "
 
 
-class CommandFailed(Exception):
-    """A failure already worded for the user; printed on stderr, exit 1."""
+SEND_EPILOG = (
+    "Sent means accepted: delivery follows within seconds. "
+    + DEDUPE_NOTE
+    + " A warning follows the message on stderr (exit status 0 all the same, as Coder's CLI) when the "
+    "notification will not arrive: Custom Notification turned off in your preferences, or delivery paused "
+    "by an owner (it then arrives after `inbox-tui resume`)."
+)
+ID_HELP = (
+    "Each ID is a whole notification id or the start of one (`inbox-tui list` prints them): a prefix must "
+    "match exactly one notification of your inbox, read or unread."
+)
+ID_EPILOG = "Nothing is changed when an ID matches no notification or several (they are listed)."
 
 
 # -- output helpers -------------------------------------------------------------------------------
@@ -151,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="send yourself a custom notification",
         description="Send a custom notification to yourself. MESSAGE '-' reads it from stdin.",
+        epilog=SEND_EPILOG,
     )
     send.add_argument("title", metavar="TITLE")
     send.add_argument("message", metavar="MESSAGE")
@@ -162,9 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = listing.add_mutually_exclusive_group()
     status.add_argument("--unread", action="store_true", help="only unread notifications")
     status.add_argument("--read", action="store_true", help="only read notifications")
-    listing.add_argument("--template", action="append", metavar="ID", help="template id (repeatable)")
+    listing.add_argument(
+        "--template",
+        action="append",
+        metavar="ID|NAME",
+        help="template id or name, e.g. 'Custom Notification' (repeatable)",
+    )
     listing.add_argument("--target", action="append", metavar="ID", help="target id (repeatable)")
-    listing.add_argument("--before", metavar="ID", help="start after this notification (paging)")
+    listing.add_argument("--before", metavar="ID", help="start after this notification (id or unique prefix; paging)")
     listing.add_argument("--all", action="store_true", help="follow pages to the end (default: 25)")
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
 
@@ -172,14 +193,37 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="one JSON object per notification")
     watch.add_argument("--format", choices=FORMATS, default="plaintext", help="title/content format")
     watch.add_argument("--unread", action="store_true", help="only unread notifications")
-    watch.add_argument("--template", action="append", metavar="ID", help="template id (repeatable)")
+    watch.add_argument("--template", action="append", metavar="ID|NAME", help="template id or name (repeatable)")
     watch.add_argument("--target", action="append", metavar="ID", help="target id (repeatable)")
 
-    read = sub.add_parser("read", parents=[common], help="mark notifications as read")
+    read = sub.add_parser(
+        "read", parents=[common], help="mark notifications as read", description=ID_HELP, epilog=ID_EPILOG
+    )
     read.add_argument("ids", nargs="+", metavar="ID")
-    unread = sub.add_parser("unread", parents=[common], help="mark notifications as unread")
+    unread = sub.add_parser(
+        "unread", parents=[common], help="mark notifications as unread", description=ID_HELP, epilog=ID_EPILOG
+    )
     unread.add_argument("ids", nargs="+", metavar="ID")
     sub.add_parser("read-all", parents=[common], help="mark all notifications as read")
+    status_line = sub.add_parser(
+        "status",
+        parents=[common],
+        help="one short line for status bars: '3 unread' (nothing, exit 1, when unreachable)",
+        description=status_command.DESCRIPTION,
+        epilog=status_command.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status_command.add_status_arguments(status_line)
+    templates = sub.add_parser(
+        "templates",
+        parents=[common],
+        help="list notification templates: id, name, group, kind, enabled for you",
+        description=(
+            "Every notification template (system, then custom) with whether you receive it (your preferences, "
+            "else the template's default). A template's name works wherever a template id is taken."
+        ),
+    )
+    templates.add_argument("--json", action="store_true", help="print a JSON array")
 
     login = sub.add_parser("login", parents=[common], help="save a deployment URL and session token")
     login.add_argument("login_url", metavar="URL")
@@ -299,7 +343,29 @@ async def cmd_send(args: argparse.Namespace, connection: Connection, client: Cod
     except ApiError as exc:
         raise CommandFailed(PREFIX_CUSTOM + str(exc)) from exc
     _err(MSG_CUSTOM_SENT)
+    for warning in await custom_send_warnings(client):  # issue 11: say when nothing will arrive
+        _err("warning: " + warning.message)
     return EXIT_OK
+
+
+async def _notification_ids(client: CoderClient, values: Sequence[str]) -> list[str]:
+    """Whole notification ids for what was typed (ids or unique prefixes, see api/lookup.py)."""
+    try:
+        return await resolve_notification_ids(client, values)
+    except IdLookupError as exc:
+        raise CommandFailed(str(exc)) from exc
+    except ApiError as exc:
+        raise CommandFailed("unable to look up notification ids: " + str(exc)) from exc
+
+
+async def _template_ids(client: CoderClient, values: list[str] | None) -> list[str]:
+    """Whole template ids for `--template` values (ids, names or id prefixes; comma-separated too)."""
+    try:
+        return await resolve_template_ids(client, _id_list(values))
+    except IdLookupError as exc:
+        raise CommandFailed(str(exc)) from exc
+    except ApiError as exc:
+        raise CommandFailed("unable to look up templates: " + str(exc)) from exc
 
 
 def _read_status(args: argparse.Namespace) -> str:
@@ -314,13 +380,14 @@ async def cmd_list(args: argparse.Namespace, connection: Connection, client: Cod
     """`list`: one page (or `--all`) of notifications, newest first."""
     notifications: list[InboxNotification] = []
     seen: set[str] = set()
-    cursor: str | None = args.before
+    cursor: str | None = (await _notification_ids(client, [args.before]))[0] if args.before else None
+    templates = await _template_ids(client, args.template)
     unread_count = 0
     try:
         while True:
             page = await client.list_inbox(
                 targets=_id_list(args.target),
-                templates=_id_list(args.template),
+                templates=templates,
                 read_status=_read_status(args),
                 starting_before=cursor,
             )
@@ -354,7 +421,7 @@ async def cmd_watch(args: argparse.Namespace, connection: Connection, client: Co
 
     filters: dict[str, Any] = {
         "targets": _id_list(args.target),
-        "templates": _id_list(args.template),
+        "templates": await _template_ids(client, args.template),
         "read_status": _read_status(args),
     }
     printed: set[str] = set()
@@ -423,13 +490,13 @@ async def _mark(ids: Sequence[str], client: CoderClient, *, is_read: bool) -> in
 
 
 async def cmd_read(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
-    """`read ID...`."""
-    return await _mark(args.ids, client, is_read=True)
+    """`read ID...` (whole ids or unique prefixes)."""
+    return await _mark(await _notification_ids(client, args.ids), client, is_read=True)
 
 
 async def cmd_unread(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
-    """`unread ID...`."""
-    return await _mark(args.ids, client, is_read=False)
+    """`unread ID...` (whole ids or unique prefixes)."""
+    return await _mark(await _notification_ids(client, args.ids), client, is_read=False)
 
 
 async def cmd_read_all(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
@@ -455,7 +522,10 @@ async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: C
 
 def _read_token_interactively(url: str, stdin: TextIO) -> str:
     if stdin.isatty():
-        _err(f"Create a session token for {url} (e.g. `coder tokens create`, or open {url}/cli-auth).")
+        # issue 11: /cli-auth exists only on Coder; buildinfo says which server this is.
+        from inbox_tui.api.deployment import deployment_kind, token_hint
+
+        _err(token_hint(url, asyncio.run(deployment_kind(url))))
         return getpass.getpass("Paste your token here: ")
     return stdin.readline()
 
@@ -626,6 +696,7 @@ COMMANDS: dict[str, Command] = {
     "unread": cmd_unread,
     "read-all": cmd_read_all,
     "whoami": cmd_whoami,
+    "templates": cmd_templates,
 }
 
 
@@ -643,6 +714,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_logout(args)
         if args.command == "server":
             return cmd_server(args)
+        if args.command == "status":  # inbox_tui.entry runs it without importing this module
+            return status_command.run_status(args)
         return _run_command(COMMANDS[args.command], args, long_lived=args.command == "watch")
     except CommandFailed as exc:
         _err(str(exc))

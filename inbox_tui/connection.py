@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inbox_tui.api.client import CoderClient, normalize_url
 from inbox_tui.config import (
     ENV_CODER_TOKEN,
     ENV_CODER_URL,
@@ -29,8 +28,11 @@ from inbox_tui.config import (
     load_config,
     load_token,
 )
+from inbox_tui.urls import normalize_url
 
 if TYPE_CHECKING:
+    from inbox_tui.api.client import CoderClient
+
     # The launchers are imported only when they are used: a configured URL never needs them.
     from inbox_tui.embedded import EmbeddedServer
     from inbox_tui.local_server import LocalServer
@@ -92,6 +94,9 @@ class Connection:
         For the local server the client talks through its Unix socket, and its watch makes sure the server
         is running (restarting it if it is gone) before each reconnect.
         """
+        # Imported here: resolving a connection must not load httpx (`inbox-tui status` never needs it).
+        from inbox_tui.api.client import CoderClient
+
         if self.local is None:
             return CoderClient(self.url, self.token, timeout=timeout)
         return CoderClient(

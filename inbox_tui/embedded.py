@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from inbox_tui.config import read_text, state_dir, write_private
 from inbox_tui.private_files import ensure_private_dir, open_private
 
@@ -95,6 +93,14 @@ def pid_alive(pid: int) -> bool:
 
 def server_answers(url: str, timeout: float = 2.0) -> bool:
     """True if an API answers at `url` (`GET /api/v2/buildinfo`)."""
+    # Imported here: finding the local server must not load httpx (`inbox-tui status`). Through
+    # inbox_tui.api, which loads it without its command-line client.
+    # isort: off
+    import inbox_tui.api  # noqa: F401
+    import httpx
+
+    # isort: on
+
     try:
         response = httpx.get(f"{url}/api/v2/buildinfo", timeout=timeout, trust_env=False)
     except httpx.HTTPError:

@@ -25,13 +25,15 @@ WORKSPACES = ["api-dev", "frontend", "ml-notebook", "docs-preview", "payments", 
 TEMPLATES = ["docker-go", "python-ml", "kubernetes", "node-18", "aws-linux"]
 PEOPLE = ["alice", "bob", "carol", "dmitri", "eve"]
 
-# (template id, labels factory, data factory)
+# (template id, labels, data)
 Sample = tuple[str, dict[str, str], dict[str, Any]]
 
 
-def _sample(rng: random.Random) -> Sample:
+def samples(rng: random.Random) -> list[Sample]:
+    """One sample of every demo notification, with the labels and data its template reads (all of them:
+    a label a template reads but the sample lacks renders Go's `<no value>`, in a link too)."""
     ws, tpl, who = rng.choice(WORKSPACES), rng.choice(TEMPLATES), rng.choice(PEOPLE)
-    choices: list[Sample] = [
+    return [
         ("f517da0b-cdc9-410f-ab89-a86107c420ed", {"name": ws, "reason": "autodeleted due to dormancy"}, {}),
         (
             "381df2a9-c0c0-4749-420f-80a9280c66f9",
@@ -83,12 +85,20 @@ def _sample(rng: random.Random) -> Sample:
         ),
         (
             "2a74f3d3-ab09-4123-a4a5-ca238f4f65a1",
-            {"task": f"fix-{ws}", "workspace": ws, "pause_reason": "idle for 30 minutes"},
+            {
+                "task": f"fix-{ws}",
+                "task_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "workspace": ws,
+                "pause_reason": "idle for 30 minutes",
+            },
             {},
         ),
         ("c425f63e-716a-4bf4-ae24-78348f706c3f", {}, {"timestamp": now_utc().isoformat()}),
     ]
-    return rng.choice(choices)
+
+
+def _sample(rng: random.Random) -> Sample:
+    return rng.choice(samples(rng))
 
 
 async def _users(ctx: AppContext) -> list[User]:

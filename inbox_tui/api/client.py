@@ -8,12 +8,11 @@ templates endpoint, 304 means "unchanged" (success) for settings and template me
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies
 
 import httpx
@@ -29,39 +28,15 @@ from inbox_tui.api.models import (
     NotificationTemplate,
     User,
 )
+from inbox_tui.urls import is_loopback_url, normalize_url
+
+__all__ = ["FORMATS", "CoderClient", "inbox_query", "is_loopback_url", "normalize_url", "plain_http_transport"]
 
 TOKEN_HEADER = "Coder-Session-Token"
 USER_AGENT = f"inbox-tui/{__version__}"
 PAGE_SIZE = 25  # fixed by the server; a shorter page is the last one
 READ_STATUSES = ("all", "read", "unread")
 FORMATS = ("markdown", "plaintext")
-
-
-def normalize_url(url: str) -> str:
-    """The deployment's base URL: scheme added if missing, no trailing slash, no `/api/v2` suffix."""
-    text = url.strip()
-    if not text:
-        raise ValueError("the server URL is empty")
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    path = parts.path.rstrip("/")
-    if path.endswith("/api/v2"):
-        path = path[: -len("/api/v2")]
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for http(s) URLs on localhost / 127.0.0.0/8 / ::1."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def plain_http_transport(url: str, *, trust_env: bool) -> httpx.AsyncHTTPTransport | None:

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from server.demo import SEED_COUNT, _sample
+from server.demo import SEED_COUNT, _sample, samples
 from server.notify.catalogue import load_bundled_templates
 from server.notify.enqueue import template_context
 from server.notify.gotemplate import render, render_actions
@@ -16,17 +16,30 @@ from tests.server.helpers import inbox, wait_for
 
 
 def test_every_demo_sample_renders_completely() -> None:
+    """Title, body and every action (label and URL) of every demo sample: no `<no value>` anywhere."""
     templates = {t.id: t for t in load_bundled_templates()}
-    seen: set[str] = set()
-    for seed in range(500):
-        template_id, labels, data = _sample(random.Random(seed))
-        seen.add(template_id)
-        template = templates[uuid.UUID(template_id)]
-        context = template_context({"labels": labels, "data": data, "user_username": "ada", "user_name": "Ada"})
-        for source in (template.title_template, template.body_template):
-            assert "<no value>" not in render(source, context, base_url="http://x"), template.name
-        render_actions(template.actions, context, base_url="http://x")
-    assert len(seen) >= 10
+    for seed in range(20):
+        every = samples(random.Random(seed))
+        assert len({template_id for template_id, _, _ in every}) == len(every) >= 12
+        for template_id, labels, data in every:
+            template = templates[uuid.UUID(template_id)]
+            context = template_context(
+                {"labels": labels, "data": data, "user_username": "ada", "user_name": "Ada", "user_email": "a@x"}
+            )
+            rendered = [
+                render(source, context, base_url="http://x")
+                for source in (template.title_template, template.body_template)
+            ]
+            for action in render_actions(template.actions, context, base_url="http://x"):
+                rendered += [action["label"], action["url"]]
+            for text in rendered:
+                assert "<no value>" not in text, (template.name, text)
+
+
+def test_a_random_demo_sample_is_one_of_them() -> None:
+    rng = random.Random(7)
+    ids = {template_id for template_id, _, _ in samples(random.Random(7))}
+    assert {_sample(rng)[0] for _ in range(200)} == ids
 
 
 async def test_demo_seeds_and_keeps_producing(tmp_path: Path) -> None:
