@@ -29,8 +29,9 @@ from textual.worker import Worker, WorkerState
 from inbox_tui.alerts import ALERT_DESCRIPTIONS, Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
-from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
+from inbox_tui.api.models import InboxNotification, NotificationTemplate
 from inbox_tui.config import ALERT_MODES, DEFAULT_CHECK_INTERVAL
+from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxScreen
 from inbox_tui.state import Filters, InboxState
@@ -154,6 +155,7 @@ class InboxApp(App[None]):
             filters = remembered.filters
         self.state = initial if initial is not None else InboxState(filters=filters or Filters())
         self.clock = clock
+        self.feed = InboxFeed(client, self.state, clock)
         table = dict(keys or {})
         # The other screens' ids are checked once the inbox is on screen: checking them imports every
         # screen module, which start-up should not wait for (nothing but the inbox is shown at first).
@@ -185,7 +187,6 @@ class InboxApp(App[None]):
         self.alerts: list[Alert] = []
         self._terminal_write = terminal_write
         self._failure_hooks: dict[Worker[Any], Callable[[BaseException], None]] = {}
-        self._prefetch: tuple[Filters, asyncio.Future[InboxPage]] | None = None
         self._names_requested = False
         self._grown = 0
         self._frozen_at: float | None = None
@@ -225,36 +226,9 @@ class InboxApp(App[None]):
         # Ask for the first page before the screen is built, and give it a moment: a local server answers
         # in milliseconds, and then the first frame already shows the inbox instead of "Loading…" (one
         # layout and paint fewer). A slow server gets PREFETCH_WAIT, then the screen shows it loading.
-        if self.client is not None and not self.state.loaded:
-            filters = self.state.filters
-            future = asyncio.ensure_future(
-                self.client.list_inbox(
-                    targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-                )
-            )
-            self._prefetch = (filters, future)
+        future = self.feed.prefetch()
+        if future is not None:
             await asyncio.wait([future], timeout=PREFETCH_WAIT)
-
-    def take_prefetched_page(self, filters: Filters) -> asyncio.Future[InboxPage] | None:
-        """The first page requested at start-up, if it was for these filters (once)."""
-        prefetch, self._prefetch = self._prefetch, None
-        if prefetch is None:
-            return None
-        if prefetch[0] != filters:
-            prefetch[1].cancel()
-            return None
-        return prefetch[1]
-
-    def prefetched_page_if_ready(self, filters: Filters) -> asyncio.Future[InboxPage] | None:
-        """The start-up page if it already arrived without error (taken); None leaves it to the worker."""
-        prefetch = self._prefetch
-        if prefetch is None or prefetch[0] != filters:
-            return None
-        future = prefetch[1]
-        if not future.done() or future.cancelled() or future.exception() is not None:
-            return None
-        self._prefetch = None
-        return future
 
     def first_page_shown(self) -> None:
         """Called once the inbox has painted its first page: now fetch what can wait (template names)."""

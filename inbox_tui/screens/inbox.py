@@ -1,16 +1,15 @@
 """The main screen: header, the notification list, the preview, search and the footer.
 
-This screen drives the inbox: it loads pages, watches for arrivals (coalescing bursts into one repaint),
-resyncs after reconnects, checks for read changes made elsewhere (on a timer, on focus, on a frame whose
-unread count it cannot account for, after reconnects), and sends read changes optimistically. All of its
-workers run in named groups with `exit_on_error=False`; failures go to the app's one handler, which also
+This screen drives the inbox feed (inbox_tui/feed.py, which does the talking to the server) through thin
+workers: it loads pages, watches for arrivals (coalescing bursts into one repaint), resyncs after
+reconnects, checks for read changes made elsewhere (on a timer, on focus, on a frame whose unread count
+it cannot account for, after reconnects), and sends read changes optimistically. All of its workers run
+in named groups with `exit_on_error=False`; failures go to the app's one handler, which also
 runs the rollback registered for the failed worker.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on, work
@@ -28,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import bindings, display_keys, effective_keys
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.widgets.header import InboxHeader, Link
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from textual.widgets import Input
 
     from inbox_tui.api.resync import ReadMarks
-    from inbox_tui.api.watch import InboxWatcher, StateChanged
+    from inbox_tui.api.watch import StateChanged
     from inbox_tui.app import InboxApp
     from inbox_tui.widgets.preview import NotificationView
 
@@ -46,10 +46,6 @@ if TYPE_CHECKING:
 
 # Arrivals are gathered for this long and shown in one repaint, so a burst never floods the event loop.
 ARRIVAL_BATCH_SECONDS = 0.05
-# In a burst, the watch works through buffered frames for WATCH_SLICE seconds, then leaves the event loop to
-# keys and repaints for WATCH_PAUSE (a third of the CPU still absorbs 1,000 arrivals in well under a second).
-WATCH_SLICE = 0.004
-WATCH_PAUSE = 0.008
 # Start fetching the next older page this many rows before the end of the list.
 PREFETCH_ROWS = 5
 # Panes narrower than this show the preview as its own screen instead of beside the list.
@@ -89,14 +85,8 @@ class InboxScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._arrivals: list[InboxEvent] = []
-        self._arrivals_during_load: list[InboxEvent] | None = None
         self._flush_timer: Timer | None = None
         self._preview_timer: Timer | None = None
-        self._read_locks: dict[str, asyncio.Lock] = {}
-        self._watcher: InboxWatcher | None = None
-        self._load_error: str | None = None
-        self._loading = False
         self._preview: NotificationView | None = None
         self._search: Input | None = None
 
@@ -111,6 +101,11 @@ class InboxScreen(Screen[None]):
     def state(self) -> InboxState:
         """The inbox state (owned by the app, so other screens can read it)."""
         return self.inbox_app.state
+
+    @property
+    def feed(self) -> InboxFeed:
+        """The inbox kept in step with the server (loads, watch, resync, read changes)."""
+        return self.inbox_app.feed
 
     @property
     def client(self) -> CoderClient | None:
@@ -159,7 +154,7 @@ class InboxScreen(Screen[None]):
             self.call_after_refresh(self._start_watch)
 
     def _start_watch(self) -> None:
-        if self._watcher is None and not any(w.group == "watch" and w.node is self for w in self.workers):
+        if self.feed.watcher is None and not any(w.group == "watch" and w.node is self for w in self.workers):
             self._watch()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -241,13 +236,13 @@ class InboxScreen(Screen[None]):
 
     def _empty_text(self) -> Content:
         state = self.state
-        if self._load_error is not None:
+        if self.feed.load_error is not None:
             return Content.assemble(
                 ("Error loading notifications\n", ".inbox-screen--error"),
-                (self._load_error, ".inbox-screen--muted"),
+                (self.feed.load_error, ".inbox-screen--muted"),
                 ("\nPress R to retry.", ".inbox-screen--muted"),
             )
-        if self._loading and not state.loaded:
+        if self.feed.loading and not state.loaded:
             return Content("Loading…").stylize(".inbox-screen--muted")
         if state.search.strip() and state.ids:
             return Content.assemble(
@@ -309,10 +304,6 @@ class InboxScreen(Screen[None]):
 
     # ----- loading --------------------------------------------------------------------------------
 
-    def _filters_query(self) -> dict[str, object]:
-        filters = self.state.filters
-        return {"targets": filters.targets, "templates": filters.templates, "read_status": filters.read_status}
-
     def _load_first(self) -> None:
         """(Re)load the first page with the current filters; a failure shows where the list would be."""
         worker = self._load_first_page()
@@ -320,59 +311,34 @@ class InboxScreen(Screen[None]):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def _load_first_page(self) -> None:
-        client = self.client
-        if client is None:
+        if self.client is None:
             return
         self.workers.cancel_group(self, "more")
-        self._loading = True
-        self._load_error = None
-        self._arrivals_during_load = []
+        self.feed.begin_load()
         self._refresh_chrome()
-        filters = self.state.filters
-        try:
-            prefetched = self.inbox_app.take_prefetched_page(filters)
-            if prefetched is not None:
-                page = await prefetched
-            else:
-                page = await client.list_inbox(
-                    targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-                )
-        except BaseException:
-            self._loading = False
-            self._arrivals_during_load = None
-            raise
-        state = self.state
-        state.apply_page(page, first=True)
-        # Arrivals that came while the page was on its way may be newer than it: keep them.
-        late = self._arrivals_during_load or []
-        self._arrivals_during_load = None
-        self._loading = False
-        if late:
-            state.merge_arrivals(late)
+        await self.feed.load_first()
+        self._first_page_shown()
+
+    def _take_ready_page(self) -> bool:
+        """Show the start-up page at once if it has already arrived (so the first frame has the inbox)."""
+        if not self.feed.take_ready_page():
+            return False
+        self._first_page_shown()
+        return True
+
+    def _first_page_shown(self) -> None:
         self.refresh_list()
         self.call_after_refresh(self.inbox_app.first_page_shown)
         self.call_after_refresh(self._fill_viewport)
 
-    def _take_ready_page(self) -> bool:
-        """Show the start-up page at once if it has already arrived (so the first frame has the inbox)."""
-        app = self.inbox_app
-        future = app.prefetched_page_if_ready(self.state.filters)
-        if future is None:
-            return False
-        self.state.apply_page(future.result(), first=True)
-        self.refresh_list()
-        self.call_after_refresh(app.first_page_shown)
-        self.call_after_refresh(self._fill_viewport)
-        return True
-
     def load_failed(self, error: BaseException) -> None:
         """Show the error where the list would be (the app also shows a toast)."""
-        self._load_error = describe_error(error)
+        self.feed.load_failed(error)
         self._refresh_chrome()
         self.inbox_app.start_up_done()
 
     def _request_more(self) -> None:
-        if self.client is None or not self.state.has_more or not self.state.loaded:
+        if not self.feed.can_load_more:
             return
         busy = (WorkerState.PENDING, WorkerState.RUNNING)
         if any(w.group in ("more", "load") and w.state in busy and w.node is self for w in self.workers):
@@ -381,26 +347,14 @@ class InboxScreen(Screen[None]):
 
     @work(group="more", exclusive=True, exit_on_error=False)
     async def _load_more(self) -> None:
-        client = self.client
-        state = self.state
-        cursor = state.cursor
-        if client is None or cursor is None:
-            return
-        filters = state.filters
-        page = await client.list_inbox(
-            targets=filters.targets,
-            templates=filters.templates,
-            read_status=filters.read_status,
-            starting_before=cursor,
-        )
-        if state.cursor != cursor or state.filters != filters:
+        result = await self.feed.load_more()
+        if result is None:
             return  # reloaded meanwhile
-        result = state.apply_page(page, first=False)
         self.refresh_list()
         self.inbox_app.inbox_grew(len(result.added))
         # Still at the end (e.g. a search hides most of the page): keep going.
         highlighted = self.inbox.highlighted
-        if state.has_more and (highlighted is None or highlighted >= self.inbox.option_count - 1 - PREFETCH_ROWS):
+        if self.state.has_more and (highlighted is None or highlighted >= self.inbox.option_count - 1 - PREFETCH_ROWS):
             self.call_later(self._request_more)
         else:
             self.call_after_refresh(self._fill_viewport)
@@ -421,7 +375,7 @@ class InboxScreen(Screen[None]):
         if filters == self.state.filters and self.state.loaded:
             return
         self.inbox_app.remember_filters(filters)
-        self.state.reset(filters)
+        self.feed.reset(filters)
         self.refresh_list()
         if self.client is None:
             return
@@ -434,36 +388,7 @@ class InboxScreen(Screen[None]):
     @work(group="watch", exclusive=True, exit_on_error=False)
     async def _watch(self) -> None:
         """Follow the inbox forever: arrivals, connection state, resync after reconnects."""
-        client = self.client
-        if client is None:
-            return
-        from inbox_tui.api.watch import Arrived, InboxWatcher, StateChanged
-
-        filters = self.state.filters
-        watcher = InboxWatcher(
-            client, targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-        )
-        self._watcher = watcher
-        clock = asyncio.get_running_loop().time
-        busy_since = last = clock()
-        try:
-            async for item in watcher:
-                now = clock()
-                if now - last > 0.001:
-                    busy_since = now  # the stream had to wait for this one: not a backlog
-                if isinstance(item, Arrived):
-                    self.queue_arrival(item.event)
-                elif isinstance(item, StateChanged):
-                    self._link_changed(item)
-                if now - busy_since >= WATCH_SLICE:
-                    # Frames already buffered come back without ever suspending, so a burst would hold
-                    # the event loop until the backlog is gone. Hand it to keys and repaints regularly.
-                    await asyncio.sleep(WATCH_PAUSE)
-                    busy_since = clock()
-                last = clock()
-        finally:
-            if self._watcher is watcher:
-                self._watcher = None
+        await self.feed.follow(self.queue_arrival, self._link_changed)
 
     def _link_changed(self, change: StateChanged) -> None:
         from inbox_tui.api.watch import ConnectionState
@@ -480,18 +405,15 @@ class InboxScreen(Screen[None]):
 
     def queue_arrival(self, event: InboxEvent) -> None:
         """Take one new notification from the watch; bursts are shown together a moment later."""
-        self._arrivals.append(event)
-        if self._arrivals_during_load is not None:
-            self._arrivals_during_load.append(event)
+        self.feed.queue_arrival(event)
         if self._flush_timer is None:
             self._flush_timer = self.set_timer(ARRIVAL_BATCH_SECONDS, self._flush_arrivals)
 
     def _flush_arrivals(self) -> None:
         self._flush_timer = None
-        events_, self._arrivals = self._arrivals, []
-        if not events_:
+        result = self.feed.flush_arrivals()
+        if result is None:
             return
-        result = self.state.merge_arrivals(events_)
         self.refresh_list()
         if result.added:
             self.inbox_app.inbox_grew(len(result.added))
@@ -500,38 +422,26 @@ class InboxScreen(Screen[None]):
             # The frame's count says something changed elsewhere (a read-all, a toggle in another client).
             self.check_read_marks("frame", force=True)
 
-    def _alert(self, ids: Sequence[str]) -> None:
-        items = [n for n in (self.state.get(i) for i in ids) if n is not None and not n.is_read]
+    def _alert(self, ids: tuple[str, ...]) -> None:
+        items = self.feed.new_unread(ids)
         if items:
             self.inbox_app.alert_new(items)
 
     @work(group="resync", exclusive=True, exit_on_error=False)
     async def _resync(self) -> None:
-        client = self.client
-        if client is None:
+        if self.client is None:
             return
-        from inbox_tui.api.resync import resync
-
-        state = self.state
-        filters = state.filters
-        result = await resync(
-            client,
-            list(state.ids),
-            targets=filters.targets,
-            templates=filters.templates,
-            read_status=filters.read_status,
-        )
-        if state.filters != filters:
+        caught_up = await self.feed.resync()
+        if not caught_up.current:
             return
-        if not result.complete:
+        if caught_up.reload:
             # Too much was missed to catch up page by page: start over.
             self._load_first()
             return
-        merged = state.merge_resync([*result.new, *result.refreshed], result.unread_count)
         self.refresh_list()
-        if merged.added:
-            self._alert(merged.added)
-        # Read changes made while we were away show only in the count, which merge_resync just took:
+        if caught_up.merged.added:
+            self._alert(caught_up.merged.added)
+        # Read changes made while we were away show only in the count, which the resync just took:
         # walk the read marks back to the oldest loaded row rather than compare counts.
         await self._sync_read_marks("reconnect", force=True)
 
@@ -546,8 +456,7 @@ class InboxScreen(Screen[None]):
         One request when nothing changed. `force` (a frame the state cannot account for) walks every
         loaded row and replaces a check already running; otherwise a running check or load is enough.
         """
-        state = self.state
-        if self.client is None or not state.loaded or state.mark_all_in_flight:
+        if not self.feed.can_check_read_marks:
             return
         busy = (WorkerState.PENDING, WorkerState.RUNNING)
         groups = ("load",) if force else ("load", "stale-check", "resync")
@@ -560,32 +469,15 @@ class InboxScreen(Screen[None]):
         await self._sync_read_marks(trigger, force=force)
 
     async def _sync_read_marks(self, trigger: str, *, force: bool) -> None:
-        client = self.client
-        state = self.state
-        if client is None or not state.loaded or state.mark_all_in_flight:
+        checked = await self.feed.check_read_marks(force=force)
+        if checked is None:
             return
-        from inbox_tui.api.resync import check_read_marks
-
-        snapshot = state.read_snapshot()
-        filters = snapshot.filters
-        marks = await check_read_marks(
-            client,
-            snapshot.rows,
-            snapshot.unread_count,
-            targets=filters.targets,
-            templates=filters.templates,
-            read_status=filters.read_status,
-            complete=snapshot.complete,
-            force=force,
-        )
-        before = state.unread_count
-        result = state.apply_read_marks(marks, snapshot, self.inbox_app.clock())
-        if result.changed or state.unread_count != before:
+        if checked.result.changed or checked.count_changed:
             self.refresh_list()
-        if result.added:
-            self.inbox_app.inbox_grew(len(result.added))
-            self._alert(result.added)
-        self.post_message(self.ReadMarksChecked(trigger, marks, (*result.added, *result.updated)))
+        if checked.result.added:
+            self.inbox_app.inbox_grew(len(checked.result.added))
+            self._alert(checked.result.added)
+        self.post_message(self.ReadMarksChecked(trigger, checked.marks, checked.changed_ids))
 
     # ----- actions: moving ------------------------------------------------------------------------
 
@@ -669,13 +561,7 @@ class InboxScreen(Screen[None]):
 
     @work(group="read", exit_on_error=False)
     async def _send_read(self, change: ReadChange) -> None:
-        client = self.client
-        assert client is not None
-        # One request at a time per notification, so the server sees changes in the order they were made.
-        lock = self._read_locks.setdefault(change.id, asyncio.Lock())
-        async with lock:
-            event = await client.set_read(change.id, change.after.is_read)
-        self.state.commit_read(change, event)
+        await self.feed.send_read(change)
         self._row_changed(change.id)
 
     def _rollback_read(self, change: ReadChange) -> None:
@@ -748,14 +634,7 @@ class InboxScreen(Screen[None]):
 
     @work(group="mark-all", exclusive=True, exit_on_error=False)
     async def _send_mark_all(self, change: MarkAllChange) -> None:
-        client = self.client
-        assert client is not None
-        try:
-            await client.mark_all_read()
-        finally:
-            # Also when refused (the rollback follows) or cancelled by a second mark-all: never leave the
-            # read-marks checks waiting for an answer that will not come.
-            self.state.commit_mark_all(change)
+        await self.feed.send_mark_all(change)
 
     def _rollback_mark_all(self, change: MarkAllChange) -> None:
         restored = self.state.rollback_mark_all(change)
@@ -833,12 +712,9 @@ class InboxScreen(Screen[None]):
         """Catch up with the server now (and reconnect at once if the watch is waiting to)."""
         if self.client is None:
             return
-        if not self.state.loaded or self._load_error is not None:
+        if not self.state.loaded or self.feed.load_error is not None:
             self._load_first()
         else:
             self._resync()
-        watcher = self._watcher
-        if watcher is not None:
-            watcher.retry_now()
-        elif self.inbox_app.watch_enabled:
+        if not self.feed.retry_now() and self.inbox_app.watch_enabled:
             self._watch()
