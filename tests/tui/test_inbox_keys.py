@@ -256,10 +256,10 @@ async def test_palette_lists_the_highlighted_notifications_actions_and_admin() -
     app = app_with()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        from inbox_tui.screens.palette import InboxCommands
+        from inbox_tui.screens.palette import AppCommands, InboxCommands
 
-        provider = InboxCommands(app.screen)
-        names = [command.name for command in provider._commands()]
+        names = [command.name for command in InboxCommands(app.screen)._commands()]
+        names += [command.name for command in AppCommands(app.screen)._commands()]
         assert "Open: View workspaces" in names and "Open: View templates" in names
         assert any(name.startswith("Admin") for name in names)
         assert "Read/unread" in names and "Down" not in names  # moving keys stay keys
