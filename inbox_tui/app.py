@@ -1,4 +1,5 @@
-"""The Textual application: owns the API client, the inbox state, keys, alerts and the worker error handler.
+"""The Textual application: owns the API client, the inbox state and feed, keys, alerts and the failure toasts,
+and handles what the inbox screen posts (inbox_tui/messages.py).
 
 `run_app(connection, demo=...)` is what `inbox-tui` calls. `InboxApp` can also be built with a fixed
 `InboxState` and no client (snapshot tests, fixtures): then nothing talks to a server.
