@@ -18,11 +18,12 @@ from inbox_tui.widgets.header import Link
 
 
 class FirstPageShown(Message):
-    """The inbox painted its first page (or a fixed inbox): what can wait may start now."""
+    """The inbox painted a first page (at start-up, and again after each reload with other filters; a
+    fixed inbox once): what can wait may start now."""
 
 
 class FirstPageFailed(Message):
-    """The first page could not be loaded (the list says why); start-up is over all the same."""
+    """A first page could not be loaded (the list says why); start-up is over all the same."""
 
     def __init__(self, error: BaseException) -> None:
         super().__init__()
