@@ -1,4 +1,5 @@
-"""The Textual application: owns the API client, the inbox state, keys, alerts and the worker error handler.
+"""The Textual application: owns the API client, the inbox state and feed, keys, alerts and the failure toasts,
+and handles what the inbox screen posts (inbox_tui/messages.py).
 
 `run_app(connection, demo=...)` is what `inbox-tui` calls. `InboxApp` can also be built with a fixed
 `InboxState` and no client (snapshot tests, fixtures): then nothing talks to a server.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import os
 import sys
 import time
@@ -26,14 +26,17 @@ from textual.command import Provider
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from inbox_tui import messages
 from inbox_tui.alerts import ALERT_DESCRIPTIONS, Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
-from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
+from inbox_tui.api.models import InboxNotification, NotificationTemplate
 from inbox_tui.config import ALERT_MODES, DEFAULT_CHECK_INTERVAL
+from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
-from inbox_tui.screens.inbox import InboxScreen
+from inbox_tui.screens.inbox import InboxContext, InboxScreen
 from inbox_tui.state import Filters, InboxState
+from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import Link
 from inbox_tui.widgets.inbox_list import Clock, system_clock
 
@@ -43,12 +46,31 @@ if TYPE_CHECKING:
 
     from inbox_tui.ui_state import UiState
 
-# Screens other parts of the app provide, opened by name (`open_screen('compose')`). Each module exposes the
-# class named here; its constructor takes no arguments and reaches the client through `app.client`.
-NAMED_SCREENS: dict[str, str] = {
-    "compose": "inbox_tui.screens.compose:ComposeScreen",
-    "preferences": "inbox_tui.screens.preferences:PreferencesScreen",
-    "admin": "inbox_tui.screens.admin:AdminScreen",
+
+def _compose() -> Screen[Any]:
+    from inbox_tui.screens.compose import ComposeScreen
+
+    return ComposeScreen()
+
+
+def _preferences() -> Screen[Any]:
+    from inbox_tui.screens.preferences import PreferencesScreen
+
+    return PreferencesScreen()
+
+
+def _admin() -> Screen[Any]:
+    from inbox_tui.screens.admin import AdminScreen
+
+    return AdminScreen()
+
+
+# Screens opened by name (`open_screen('compose')`): name -> a factory that imports its module when first
+# called (start-up never waits for these) and builds the screen; it reaches the client through `app.client`.
+NAMED_SCREENS: dict[str, Callable[[], Screen[Any]]] = {
+    "compose": _compose,
+    "preferences": _preferences,
+    "admin": _admin,
 }
 
 # What each worker group was doing, for the toast when it fails (Coder's web inbox wording where it has one).
@@ -80,10 +102,10 @@ QUIET_GROUPS = {"template-names", "stale-check"}
 _CONSOLE_BROWSERS = {"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"}
 
 
-def _inbox_commands() -> type[Provider]:
-    from inbox_tui.screens.palette import InboxCommands
+def _app_commands() -> type[Provider]:
+    from inbox_tui.screens.palette import AppCommands
 
-    return InboxCommands
+    return AppCommands
 
 
 class ConnectionLike(Protocol):
@@ -104,7 +126,7 @@ class InboxApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "inbox-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
-    COMMANDS = App.COMMANDS | {lambda: _inbox_commands()}
+    COMMANDS = App.COMMANDS | {_app_commands}
 
     def __init__(
         self,
@@ -156,6 +178,7 @@ class InboxApp(App[None]):
             filters = remembered.filters
         self.state = initial if initial is not None else InboxState(filters=filters or Filters())
         self.clock = clock
+        self.feed = InboxFeed(client, self.state, clock)
         table = dict(keys or {})
         # The other screens' ids are checked once the inbox is on screen: checking them imports every
         # screen module, which start-up should not wait for (nothing but the inbox is shown at first).
@@ -185,12 +208,9 @@ class InboxApp(App[None]):
         self.check_interval = check_interval
         self.owns_client = owns_client
         self.source = source
-        self.templates: list[NotificationTemplate] | None = None
-        self.template_names: dict[str, str] = {}
+        self.catalog = TemplateCatalog(client)
         self.alerts: list[Alert] = []
         self._terminal_write = terminal_write
-        self._failure_hooks: dict[Worker[Any], Callable[[BaseException], None]] = {}
-        self._prefetch: tuple[Filters, asyncio.Future[InboxPage]] | None = None
         self._names_requested = False
         self._grown = 0
         self._frozen_at: float | None = None
@@ -198,7 +218,21 @@ class InboxApp(App[None]):
         self.collector_paused = False
 
     def get_default_screen(self) -> Screen[Any]:
-        return InboxScreen()
+        return InboxScreen(self.inbox_context())
+
+    def inbox_context(self) -> InboxContext:
+        """What the inbox screen is given: it reaches nothing else of the app (it posts messages)."""
+        return InboxContext(
+            feed=self.feed,
+            templates=self.catalog,
+            keymap=self.keymap_overrides,
+            link=self.link,
+            source=self.source,
+            watch=self.watch_enabled,
+            check_interval=self.check_interval,
+            compact=self.compact,
+            preview_position=self.preview_position,
+        )
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -230,36 +264,9 @@ class InboxApp(App[None]):
         # Ask for the first page before the screen is built, and give it a moment: a local server answers
         # in milliseconds, and then the first frame already shows the inbox instead of "Loading…" (one
         # layout and paint fewer). A slow server gets PREFETCH_WAIT, then the screen shows it loading.
-        if self.client is not None and not self.state.loaded:
-            filters = self.state.filters
-            future = asyncio.ensure_future(
-                self.client.list_inbox(
-                    targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-                )
-            )
-            self._prefetch = (filters, future)
+        future = self.feed.prefetch()
+        if future is not None:
             await asyncio.wait([future], timeout=PREFETCH_WAIT)
-
-    def take_prefetched_page(self, filters: Filters) -> asyncio.Future[InboxPage] | None:
-        """The first page requested at start-up, if it was for these filters (once)."""
-        prefetch, self._prefetch = self._prefetch, None
-        if prefetch is None:
-            return None
-        if prefetch[0] != filters:
-            prefetch[1].cancel()
-            return None
-        return prefetch[1]
-
-    def prefetched_page_if_ready(self, filters: Filters) -> asyncio.Future[InboxPage] | None:
-        """The start-up page if it already arrived without error (taken); None leaves it to the worker."""
-        prefetch = self._prefetch
-        if prefetch is None or prefetch[0] != filters:
-            return None
-        future = prefetch[1]
-        if not future.done() or future.cancelled() or future.exception() is not None:
-            return None
-        self._prefetch = None
-        return future
 
     def first_page_shown(self) -> None:
         """Called once the inbox has painted its first page: now fetch what can wait (template names)."""
@@ -319,50 +326,71 @@ class InboxApp(App[None]):
                 return screen
         return None
 
-    # ----- workers: the one place their failures are handled --------------------------------------
+    # ----- what the inbox screen tells the app (inbox_tui/messages.py) ---------------------------
 
-    def on_failure(self, worker: Worker[Any], hook: Callable[[BaseException], None]) -> None:
-        """Run `hook(error)` if this worker fails (a rollback), before the error toast."""
-        if worker.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
-            return
-        self._failure_hooks[worker] = hook
+    def on_first_page_shown(self, _message: messages.FirstPageShown) -> None:
+        self.first_page_shown()
+
+    def on_first_page_failed(self, _message: messages.FirstPageFailed) -> None:
+        self.start_up_done()
+
+    def on_inbox_grew(self, message: messages.InboxGrew) -> None:
+        self.inbox_grew(message.added)
+
+    def on_new_unread(self, message: messages.NewUnread) -> None:
+        self.alert_new(message.notifications)
+
+    def on_filters_changed(self, message: messages.FiltersChanged) -> None:
+        self.remember_filters(message.filters)
+
+    def on_view_changed(self, message: messages.ViewChanged) -> None:
+        if message.compact != self.compact:
+            self.set_compact(message.compact)
+        if message.preview_position != self.preview_position:
+            self.set_preview_position(message.preview_position)
+
+    def on_link_changed(self, message: messages.LinkChanged) -> None:
+        self.link = message.link
+
+    def on_worker_failed(self, message: messages.WorkerFailed) -> None:
+        self.report_failure(message.group, message.error)
+
+    # ----- workers: the one place their failures are reported -------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.worker_state_changed(event)
-
-    def worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker of the app ends here: roll back what failed, then say what went wrong."""
-        worker = event.worker
+        """The app's own workers (template names, alert commands, the browser): say what went wrong."""
         if event.state is WorkerState.ERROR:
-            error = worker.error
+            error = event.worker.error
             assert error is not None
-            hook = self._failure_hooks.pop(worker, None)
-            if hook is not None:
-                hook(error)
-            group = worker.group
-            if group in QUIET_GROUPS:
-                return
-            self.notify(
-                describe_error(error),
-                title=FAILURE_TITLES.get(group, "Something went wrong."),
-                severity="error",
-                timeout=8,
-                markup=False,
-            )
-        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
-            self._failure_hooks.pop(worker, None)
+            self.report_failure(event.worker.group, error)
+
+    def report_failure(self, group: str, error: BaseException) -> None:
+        """A toast saying what failed (worker groups with nothing to say are quiet)."""
+        if group in QUIET_GROUPS:
+            return
+        self.notify(
+            describe_error(error),
+            title=FAILURE_TITLES.get(group, "Something went wrong."),
+            severity="error",
+            timeout=8,
+            markup=False,
+        )
 
     # ----- templates ------------------------------------------------------------------------------
 
+    @property
+    def templates(self) -> list[NotificationTemplate] | None:
+        """The server's templates once fetched (None before)."""
+        return self.catalog.templates
+
+    @property
+    def template_names(self) -> dict[str, str]:
+        """Template id -> name, once fetched."""
+        return self.catalog.names
+
     async def load_templates(self) -> list[NotificationTemplate]:
         """The server's templates (system and custom), fetched once."""
-        if self.templates is None:
-            if self.client is None:
-                return []
-            templates = await self.client.templates()
-            self.templates = templates
-            self.template_names = {t.id: t.name for t in templates}
-        return self.templates
+        return await self.catalog.load()
 
     # ----- screens and keys -----------------------------------------------------------------------
 
@@ -382,23 +410,22 @@ class InboxApp(App[None]):
         """Open a screen another part of the app provides (compose, preferences, admin) by name."""
         if self.quitting:
             return
-        target = NAMED_SCREENS.get(name)
-        if target is None:
+        factory = NAMED_SCREENS.get(name)
+        if factory is None:
             self.notify(f"No screen called {name!r}.", severity="warning", markup=False)
             return
         if self.client is None:
             self.notify(f"{name.capitalize()} needs a server connection.", severity="warning", markup=False)
             return
-        module_name, _, class_name = target.partition(":")
         try:
-            module = importlib.import_module(module_name)
+            screen = factory()
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            # A screen module of our own left out of this build; a missing dependency is a real error.
+            if not (exc.name or "").startswith("inbox_tui."):
                 raise
             self.notify(f"{name.capitalize()} is not available in this build.", severity="warning", markup=False)
             return
-        screen_class = getattr(module, class_name)
-        self.push_screen(screen_class())
+        self.push_screen(screen)
 
     # ----- opening URLs ---------------------------------------------------------------------------
 

@@ -1,21 +1,24 @@
 """The main screen: header, the notification list, the preview, search and the footer.
 
-This screen drives the inbox: it loads pages, watches for arrivals (coalescing bursts into one repaint),
-resyncs after reconnects, checks for read changes made elsewhere (on a timer, on focus, on a frame whose
-unread count it cannot account for, after reconnects), and sends read changes optimistically. All of its
-workers run in named groups with `exit_on_error=False`; failures go to the app's one handler, which also
-runs the rollback registered for the failed worker.
+This screen drives the inbox feed (inbox_tui/feed.py, which does the talking to the server) through thin
+workers: it loads pages, watches for arrivals (coalescing bursts into one repaint), resyncs after
+reconnects, checks for read changes made elsewhere (on a timer, on focus, on a frame whose unread count
+it cannot account for, after reconnects), and sends read changes optimistically. All of its workers run
+in named groups with `exit_on_error=False`; a failure runs the rollback registered for its worker,
+then goes to the app as a message. The screen never calls into the app: it is given an `InboxContext`
+and posts the messages of inbox_tui/messages.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, cast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
@@ -25,12 +28,15 @@ from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
+from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import bindings, display_keys, effective_keys
 from inbox_tui.links import notification_links
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
+from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
 
@@ -38,8 +44,7 @@ if TYPE_CHECKING:
     from textual.widgets import Input
 
     from inbox_tui.api.resync import ReadMarks
-    from inbox_tui.api.watch import InboxWatcher, StateChanged
-    from inbox_tui.app import InboxApp
+    from inbox_tui.api.watch import StateChanged
     from inbox_tui.widgets.preview import NotificationView
 
 # The watch (websockets), the preview (Textual's Markdown) and the modal screens are imported when first
@@ -47,10 +52,6 @@ if TYPE_CHECKING:
 
 # Arrivals are gathered for this long and shown in one repaint, so a burst never floods the event loop.
 ARRIVAL_BATCH_SECONDS = 0.05
-# In a burst, the watch works through buffered frames for WATCH_SLICE seconds, then leaves the event loop to
-# keys and repaints for WATCH_PAUSE (a third of the CPU still absorbs 1,000 arrivals in well under a second).
-WATCH_SLICE = 0.004
-WATCH_PAUSE = 0.008
 # Start fetching the next older page this many rows before the end of the list.
 PREFETCH_ROWS = 5
 # Panes narrower than this show the preview as its own screen instead of beside the list.
@@ -59,10 +60,39 @@ NARROW_WIDTH = 80
 SHORT_HEIGHT = 20
 
 
+@dataclass(slots=True)
+class InboxContext:
+    """What the inbox screen is given by the app: it never reaches into the app for more.
+
+    feed: the inbox and its server (client, state, clock). templates: template names, fetched once.
+    keymap: the `[keys]` remaps in force (the app may add to it later). link: the connection state to show
+    before the watch reports. source: where the connection came from, for the header. watch: follow the
+    live stream. check_interval: seconds between read-marks checks (0: none). compact, preview_position:
+    the view settings to start with (changes are posted as `ViewChanged`).
+    """
+
+    feed: InboxFeed
+    templates: TemplateCatalog
+    keymap: Mapping[str, str]
+    link: Link
+    source: str = ""
+    watch: bool = False
+    check_interval: float = 0.0
+    compact: bool = False
+    preview_position: str = "right"
+
+
+def _inbox_commands() -> type[Provider]:
+    from inbox_tui.screens.palette import InboxCommands
+
+    return InboxCommands
+
+
 class InboxScreen(Screen[None]):
     """The inbox."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings("screen")
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {_inbox_commands}
     AUTO_FOCUS = "#inbox"
     COMPONENT_CLASSES: ClassVar[set[str]] = {"inbox-screen--muted", "inbox-screen--strong", "inbox-screen--error"}
     DEFAULT_CSS = """
@@ -88,44 +118,68 @@ class InboxScreen(Screen[None]):
             self.marks = marks
             self.changed = changed
 
-    def __init__(self) -> None:
+    def __init__(self, context: InboxContext) -> None:
         super().__init__()
-        self._arrivals: list[InboxEvent] = []
-        self._arrivals_during_load: list[InboxEvent] | None = None
+        self.context = context
+        self.compact = context.compact
+        self.preview_position = context.preview_position
+        # Rollbacks for workers that fail (a refused read change), run before the failure is reported.
+        self._failure_hooks: dict[Worker[Any], Callable[[BaseException], None]] = {}
         self._flush_timer: Timer | None = None
         self._preview_timer: Timer | None = None
-        self._read_locks: dict[str, asyncio.Lock] = {}
-        self._watcher: InboxWatcher | None = None
-        self._load_error: str | None = None
-        self._loading = False
         self._preview: NotificationView | None = None
         self._search: Input | None = None
 
     # ----- plumbing -------------------------------------------------------------------------------
 
     @property
-    def inbox_app(self) -> InboxApp:
-        """The app, typed."""
-        return cast("InboxApp", self.app)
+    def feed(self) -> InboxFeed:
+        """The inbox kept in step with the server (loads, watch, resync, read changes)."""
+        return self.context.feed
 
     @property
     def state(self) -> InboxState:
         """The inbox state (owned by the app, so other screens can read it)."""
-        return self.inbox_app.state
+        return self.context.feed.state
 
     @property
     def client(self) -> CoderClient | None:
         """The API client; None for a fixed inbox with no server (demo fixtures, snapshots)."""
-        return self.inbox_app.client
+        return self.context.feed.client
+
+    @property
+    def keymap(self) -> Mapping[str, str]:
+        """The `[keys]` remaps in force (the palette shows them)."""
+        return self.context.keymap
+
+    @property
+    def watch_enabled(self) -> bool:
+        """Whether the live stream is followed."""
+        return self.context.watch and self.client is not None
 
     @property
     def inbox(self) -> InboxList:
         """The list widget."""
         return self.query_one("#inbox", InboxList)
 
+    def on_failure(self, worker: Worker[Any], hook: Callable[[BaseException], None]) -> None:
+        """Run `hook(error)` if this worker fails (a rollback), before the failure is reported."""
+        if worker.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            return
+        self._failure_hooks[worker] = hook
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Hand every worker outcome to the app's single handler."""
-        self.inbox_app.worker_state_changed(event)
+        """A worker failed: roll back what it began, then tell the app (it says what went wrong)."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR:
+            error = worker.error
+            assert error is not None
+            hook = self._failure_hooks.pop(worker, None)
+            if hook is not None:
+                hook(error)
+            self.post_message(messages.WorkerFailed(worker.group, error))
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self._failure_hooks.pop(worker, None)
 
     # ----- layout ---------------------------------------------------------------------------------
 
@@ -133,7 +187,7 @@ class InboxScreen(Screen[None]):
         yield InboxHeader(id="header")
         with Horizontal(id="body"), Vertical(id="list-pane"):
             yield Static("", id="new-marker", markup=False)
-            yield InboxList(id="inbox", clock=self.inbox_app.clock, compact_rows=self.inbox_app.compact)
+            yield InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact)
             yield Static("", id="empty", markup=False)
         yield Footer(compact=True)
 
@@ -141,26 +195,26 @@ class InboxScreen(Screen[None]):
         self.query_one("#new-marker", Static).display = False
         self._place_preview()
         header = self.query_one(InboxHeader)
-        header.link = self.inbox_app.link
-        header.source = self.inbox_app.source
+        header.link = self.context.link
+        header.source = self.context.source
         self.set_interval(30.0, self._tick)
-        interval = self.inbox_app.check_interval
+        interval = self.context.check_interval
         if self.client is not None and interval > 0:
             self.set_interval(interval, self._check_tick)
         if not self.state.loaded and self.client is not None and self._take_ready_page():
             pass
         elif self.state.loaded or self.client is None:
             self.refresh_list()
-            self.call_after_refresh(self.inbox_app.first_page_shown)
+            self.call_after_refresh(self.post_message, messages.FirstPageShown())
         else:
             self._load_first()
-        if self.client is not None and self.inbox_app.watch_enabled:
+        if self.watch_enabled:
             # After the first frame: the watch imports the websocket stack (~12 ms), which the first paint
             # need not wait for. Whatever arrives meanwhile is caught by the resync when the watch goes live.
             self.call_after_refresh(self._start_watch)
 
     def _start_watch(self) -> None:
-        if self._watcher is None and not any(w.group == "watch" and w.node is self for w in self.workers):
+        if self.feed.watcher is None and not any(w.group == "watch" and w.node is self for w in self.workers):
             self._watch()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -171,7 +225,7 @@ class InboxScreen(Screen[None]):
 
     def _place_preview(self) -> None:
         """Put the preview where the app says (right or bottom), hidden where it would not fit."""
-        bottom = self.inbox_app.preview_position == "bottom"
+        bottom = self.preview_position == "bottom"
         self.set_class(bottom, "-preview-bottom")
         self.set_class(not self.preview_fits, "-cramped")
 
@@ -193,7 +247,7 @@ class InboxScreen(Screen[None]):
     @property
     def preview_fits(self) -> bool:
         """Whether the preview fits where it goes: beside the list needs width, below it needs height."""
-        if self.inbox_app.preview_position == "bottom":
+        if self.preview_position == "bottom":
             return not self.has_class("-short")
         return not self.narrow
 
@@ -229,7 +283,7 @@ class InboxScreen(Screen[None]):
         if filters.read_status != "all":
             parts.append(f"{filters.read_status} only")
         if filters.templates:
-            names = self.inbox_app.template_names
+            names = self.context.templates.names
             if len(filters.templates) == 1 and filters.templates[0] in names:
                 parts.append(names[filters.templates[0]])
             else:
@@ -242,13 +296,13 @@ class InboxScreen(Screen[None]):
 
     def _empty_text(self) -> Content:
         state = self.state
-        if self._load_error is not None:
+        if self.feed.load_error is not None:
             return Content.assemble(
                 ("Error loading notifications\n", ".inbox-screen--error"),
-                (self._load_error, ".inbox-screen--muted"),
+                (self.feed.load_error, ".inbox-screen--muted"),
                 ("\nPress R to retry.", ".inbox-screen--muted"),
             )
-        if self._loading and not state.loaded:
+        if self.feed.loading and not state.loaded:
             return Content("Loading…").stylize(".inbox-screen--muted")
         if state.search.strip() and state.ids:
             return Content.assemble(
@@ -266,7 +320,7 @@ class InboxScreen(Screen[None]):
         )
 
     def _template_name(self, notification: InboxNotification) -> str:
-        return self.inbox_app.template_names.get(notification.template_id, "")
+        return self.context.templates.names.get(notification.template_id, "")
 
     def _schedule_preview(self) -> None:
         # Holding j with the preview open would re-render markdown on every row; show the one it stops on.
@@ -280,7 +334,7 @@ class InboxScreen(Screen[None]):
         notification = self.inbox.notification
         self._preview.show(
             notification,
-            self.inbox_app.clock(),
+            self.feed.clock(),
             self._template_name(notification) if notification else "",
         )
 
@@ -295,7 +349,7 @@ class InboxScreen(Screen[None]):
             self.inbox.action_top()
 
     def _top_key(self) -> str:
-        return display_keys(effective_keys(self.inbox_app.keymap_overrides)["top"])
+        return display_keys(effective_keys(self.context.keymap)["top"])
 
     @on(OptionList.OptionHighlighted, "#inbox")
     def _highlighted(self, message: OptionList.OptionHighlighted) -> None:
@@ -310,70 +364,41 @@ class InboxScreen(Screen[None]):
 
     # ----- loading --------------------------------------------------------------------------------
 
-    def _filters_query(self) -> dict[str, object]:
-        filters = self.state.filters
-        return {"targets": filters.targets, "templates": filters.templates, "read_status": filters.read_status}
-
     def _load_first(self) -> None:
         """(Re)load the first page with the current filters; a failure shows where the list would be."""
         worker = self._load_first_page()
-        self.inbox_app.on_failure(worker, self.load_failed)
+        self.on_failure(worker, self.load_failed)
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def _load_first_page(self) -> None:
-        client = self.client
-        if client is None:
+        if self.client is None:
             return
         self.workers.cancel_group(self, "more")
-        self._loading = True
-        self._load_error = None
-        self._arrivals_during_load = []
+        self.feed.begin_load()
         self._refresh_chrome()
-        filters = self.state.filters
-        try:
-            prefetched = self.inbox_app.take_prefetched_page(filters)
-            if prefetched is not None:
-                page = await prefetched
-            else:
-                page = await client.list_inbox(
-                    targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-                )
-        except BaseException:
-            self._loading = False
-            self._arrivals_during_load = None
-            raise
-        state = self.state
-        state.apply_page(page, first=True)
-        # Arrivals that came while the page was on its way may be newer than it: keep them.
-        late = self._arrivals_during_load or []
-        self._arrivals_during_load = None
-        self._loading = False
-        if late:
-            state.merge_arrivals(late)
-        self.refresh_list()
-        self.call_after_refresh(self.inbox_app.first_page_shown)
-        self.call_after_refresh(self._fill_viewport)
+        await self.feed.load_first()
+        self._first_page_shown()
 
     def _take_ready_page(self) -> bool:
         """Show the start-up page at once if it has already arrived (so the first frame has the inbox)."""
-        app = self.inbox_app
-        future = app.prefetched_page_if_ready(self.state.filters)
-        if future is None:
+        if not self.feed.take_ready_page():
             return False
-        self.state.apply_page(future.result(), first=True)
-        self.refresh_list()
-        self.call_after_refresh(app.first_page_shown)
-        self.call_after_refresh(self._fill_viewport)
+        self._first_page_shown()
         return True
+
+    def _first_page_shown(self) -> None:
+        self.refresh_list()
+        self.call_after_refresh(self.post_message, messages.FirstPageShown())
+        self.call_after_refresh(self._fill_viewport)
 
     def load_failed(self, error: BaseException) -> None:
         """Show the error where the list would be (the app also shows a toast)."""
-        self._load_error = describe_error(error)
+        self.feed.load_failed(error)
         self._refresh_chrome()
-        self.inbox_app.start_up_done()
+        self.post_message(messages.FirstPageFailed(error))
 
     def _request_more(self) -> None:
-        if self.client is None or not self.state.has_more or not self.state.loaded:
+        if not self.feed.can_load_more:
             return
         busy = (WorkerState.PENDING, WorkerState.RUNNING)
         if any(w.group in ("more", "load") and w.state in busy and w.node is self for w in self.workers):
@@ -382,26 +407,14 @@ class InboxScreen(Screen[None]):
 
     @work(group="more", exclusive=True, exit_on_error=False)
     async def _load_more(self) -> None:
-        client = self.client
-        state = self.state
-        cursor = state.cursor
-        if client is None or cursor is None:
-            return
-        filters = state.filters
-        page = await client.list_inbox(
-            targets=filters.targets,
-            templates=filters.templates,
-            read_status=filters.read_status,
-            starting_before=cursor,
-        )
-        if state.cursor != cursor or state.filters != filters:
+        result = await self.feed.load_more()
+        if result is None:
             return  # reloaded meanwhile
-        result = state.apply_page(page, first=False)
         self.refresh_list()
-        self.inbox_app.inbox_grew(len(result.added))
+        self._grew(len(result.added))
         # Still at the end (e.g. a search hides most of the page): keep going.
         highlighted = self.inbox.highlighted
-        if state.has_more and (highlighted is None or highlighted >= self.inbox.option_count - 1 - PREFETCH_ROWS):
+        if self.state.has_more and (highlighted is None or highlighted >= self.inbox.option_count - 1 - PREFETCH_ROWS):
             self.call_later(self._request_more)
         else:
             self.call_after_refresh(self._fill_viewport)
@@ -421,13 +434,13 @@ class InboxScreen(Screen[None]):
         """Reload the list (and the watch) with other filters."""
         if filters == self.state.filters and self.state.loaded:
             return
-        self.inbox_app.remember_filters(filters)
-        self.state.reset(filters)
+        self.post_message(messages.FiltersChanged(filters))
+        self.feed.reset(filters)
         self.refresh_list()
         if self.client is None:
             return
         self._load_first()
-        if self.inbox_app.watch_enabled:
+        if self.watch_enabled:
             self._watch()
 
     # ----- live -----------------------------------------------------------------------------------
@@ -435,44 +448,15 @@ class InboxScreen(Screen[None]):
     @work(group="watch", exclusive=True, exit_on_error=False)
     async def _watch(self) -> None:
         """Follow the inbox forever: arrivals, connection state, resync after reconnects."""
-        client = self.client
-        if client is None:
-            return
-        from inbox_tui.api.watch import Arrived, InboxWatcher, StateChanged
-
-        filters = self.state.filters
-        watcher = InboxWatcher(
-            client, targets=filters.targets, templates=filters.templates, read_status=filters.read_status
-        )
-        self._watcher = watcher
-        clock = asyncio.get_running_loop().time
-        busy_since = last = clock()
-        try:
-            async for item in watcher:
-                now = clock()
-                if now - last > 0.001:
-                    busy_since = now  # the stream had to wait for this one: not a backlog
-                if isinstance(item, Arrived):
-                    self.queue_arrival(item.event)
-                elif isinstance(item, StateChanged):
-                    self._link_changed(item)
-                if now - busy_since >= WATCH_SLICE:
-                    # Frames already buffered come back without ever suspending, so a burst would hold
-                    # the event loop until the backlog is gone. Hand it to keys and repaints regularly.
-                    await asyncio.sleep(WATCH_PAUSE)
-                    busy_since = clock()
-                last = clock()
-        finally:
-            if self._watcher is watcher:
-                self._watcher = None
+        await self.feed.follow(self.queue_arrival, self._link_changed)
 
     def _link_changed(self, change: StateChanged) -> None:
         from inbox_tui.api.watch import ConnectionState
 
         detail = describe_error(change.error) if change.error is not None else ""
         link = Link(change.state.value, change.retry_at, detail)
-        self.inbox_app.link = link
         self.query_one(InboxHeader).link = link
+        self.post_message(messages.LinkChanged(link))
         if change.state is ConnectionState.LIVE and self.state.loaded:
             # Live (again): whatever arrived while we were not listening is only in the list endpoint.
             self._resync()
@@ -481,58 +465,47 @@ class InboxScreen(Screen[None]):
 
     def queue_arrival(self, event: InboxEvent) -> None:
         """Take one new notification from the watch; bursts are shown together a moment later."""
-        self._arrivals.append(event)
-        if self._arrivals_during_load is not None:
-            self._arrivals_during_load.append(event)
+        self.feed.queue_arrival(event)
         if self._flush_timer is None:
             self._flush_timer = self.set_timer(ARRIVAL_BATCH_SECONDS, self._flush_arrivals)
 
     def _flush_arrivals(self) -> None:
         self._flush_timer = None
-        events_, self._arrivals = self._arrivals, []
-        if not events_:
+        result = self.feed.flush_arrivals()
+        if result is None:
             return
-        result = self.state.merge_arrivals(events_)
         self.refresh_list()
         if result.added:
-            self.inbox_app.inbox_grew(len(result.added))
+            self._grew(len(result.added))
             self._alert(result.added)
         if result.stale:
             # The frame's count says something changed elsewhere (a read-all, a toggle in another client).
             self.check_read_marks("frame", force=True)
 
-    def _alert(self, ids: Sequence[str]) -> None:
-        items = [n for n in (self.state.get(i) for i in ids) if n is not None and not n.is_read]
+    def _grew(self, added: int) -> None:
+        if added:
+            self.post_message(messages.InboxGrew(added))
+
+    def _alert(self, ids: tuple[str, ...]) -> None:
+        items = self.feed.new_unread(ids)
         if items:
-            self.inbox_app.alert_new(items)
+            self.post_message(messages.NewUnread(items))
 
     @work(group="resync", exclusive=True, exit_on_error=False)
     async def _resync(self) -> None:
-        client = self.client
-        if client is None:
+        if self.client is None:
             return
-        from inbox_tui.api.resync import resync
-
-        state = self.state
-        filters = state.filters
-        result = await resync(
-            client,
-            list(state.ids),
-            targets=filters.targets,
-            templates=filters.templates,
-            read_status=filters.read_status,
-        )
-        if state.filters != filters:
+        caught_up = await self.feed.resync()
+        if not caught_up.current:
             return
-        if not result.complete:
+        if caught_up.reload:
             # Too much was missed to catch up page by page: start over.
             self._load_first()
             return
-        merged = state.merge_resync([*result.new, *result.refreshed], result.unread_count)
         self.refresh_list()
-        if merged.added:
-            self._alert(merged.added)
-        # Read changes made while we were away show only in the count, which merge_resync just took:
+        if caught_up.merged.added:
+            self._alert(caught_up.merged.added)
+        # Read changes made while we were away show only in the count, which the resync just took:
         # walk the read marks back to the oldest loaded row rather than compare counts.
         await self._sync_read_marks("reconnect", force=True)
 
@@ -547,8 +520,7 @@ class InboxScreen(Screen[None]):
         One request when nothing changed. `force` (a frame the state cannot account for) walks every
         loaded row and replaces a check already running; otherwise a running check or load is enough.
         """
-        state = self.state
-        if self.client is None or not state.loaded or state.mark_all_in_flight:
+        if not self.feed.can_check_read_marks:
             return
         busy = (WorkerState.PENDING, WorkerState.RUNNING)
         groups = ("load",) if force else ("load", "stale-check", "resync")
@@ -561,32 +533,15 @@ class InboxScreen(Screen[None]):
         await self._sync_read_marks(trigger, force=force)
 
     async def _sync_read_marks(self, trigger: str, *, force: bool) -> None:
-        client = self.client
-        state = self.state
-        if client is None or not state.loaded or state.mark_all_in_flight:
+        checked = await self.feed.check_read_marks(force=force)
+        if checked is None:
             return
-        from inbox_tui.api.resync import check_read_marks
-
-        snapshot = state.read_snapshot()
-        filters = snapshot.filters
-        marks = await check_read_marks(
-            client,
-            snapshot.rows,
-            snapshot.unread_count,
-            targets=filters.targets,
-            templates=filters.templates,
-            read_status=filters.read_status,
-            complete=snapshot.complete,
-            force=force,
-        )
-        before = state.unread_count
-        result = state.apply_read_marks(marks, snapshot, self.inbox_app.clock())
-        if result.changed or state.unread_count != before:
+        if checked.result.changed or checked.count_changed:
             self.refresh_list()
-        if result.added:
-            self.inbox_app.inbox_grew(len(result.added))
-            self._alert(result.added)
-        self.post_message(self.ReadMarksChecked(trigger, marks, (*result.added, *result.updated)))
+        if checked.result.added:
+            self._grew(len(checked.result.added))
+            self._alert(checked.result.added)
+        self.post_message(self.ReadMarksChecked(trigger, checked.marks, checked.changed_ids))
 
     # ----- actions: moving ------------------------------------------------------------------------
 
@@ -630,7 +585,7 @@ class InboxScreen(Screen[None]):
             self.app.push_screen(
                 PreviewScreen(
                     notification,
-                    self.inbox_app.clock(),
+                    self.feed.clock(),
                     self._template_name(notification),
                     open_action=self.action_open_action,
                 )
@@ -658,7 +613,7 @@ class InboxScreen(Screen[None]):
         self._set_read(notification, not notification.is_read)
 
     def _set_read(self, notification: InboxNotification, is_read: bool) -> None:
-        change = self.state.begin_set_read(notification.id, is_read, self.inbox_app.clock())
+        change = self.state.begin_set_read(notification.id, is_read, self.feed.clock())
         if change is None:
             return
         self._row_changed(change.id)
@@ -666,17 +621,11 @@ class InboxScreen(Screen[None]):
             self.state.commit_read(change, InboxEvent(change.after, self.state.unread_count))
             return
         worker = self._send_read(change)
-        self.inbox_app.on_failure(worker, lambda _error: self._rollback_read(change))
+        self.on_failure(worker, lambda _error: self._rollback_read(change))
 
     @work(group="read", exit_on_error=False)
     async def _send_read(self, change: ReadChange) -> None:
-        client = self.client
-        assert client is not None
-        # One request at a time per notification, so the server sees changes in the order they were made.
-        lock = self._read_locks.setdefault(change.id, asyncio.Lock())
-        async with lock:
-            event = await client.set_read(change.id, change.after.is_read)
-        self.state.commit_read(change, event)
+        await self.feed.send_read(change)
         self._row_changed(change.id)
 
     def _rollback_read(self, change: ReadChange) -> None:
@@ -739,7 +688,7 @@ class InboxScreen(Screen[None]):
     def _mark_all_answer(self, yes: bool | None) -> None:
         if not yes:
             return
-        change = self.state.begin_mark_all(self.inbox_app.clock())
+        change = self.state.begin_mark_all(self.feed.clock())
         self.inbox.update_items(self.state.by_id[i] for i in change.stamped)
         self._refresh_chrome()
         if self.preview_open:
@@ -748,18 +697,11 @@ class InboxScreen(Screen[None]):
             self.state.commit_mark_all(change)
             return
         worker = self._send_mark_all(change)
-        self.inbox_app.on_failure(worker, lambda _error: self._rollback_mark_all(change))
+        self.on_failure(worker, lambda _error: self._rollback_mark_all(change))
 
     @work(group="mark-all", exclusive=True, exit_on_error=False)
     async def _send_mark_all(self, change: MarkAllChange) -> None:
-        client = self.client
-        assert client is not None
-        try:
-            await client.mark_all_read()
-        finally:
-            # Also when refused (the rollback follows) or cancelled by a second mark-all: never leave the
-            # read-marks checks waiting for an answer that will not come.
-            self.state.commit_mark_all(change)
+        await self.feed.send_mark_all(change)
 
     def _rollback_mark_all(self, change: MarkAllChange) -> None:
         restored = self.state.rollback_mark_all(change)
@@ -799,31 +741,35 @@ class InboxScreen(Screen[None]):
         """One line per notification (title only) or two (title and snippet); remembered."""
         inbox = self.inbox
         inbox.set_compact_rows(not inbox.compact_rows)
-        self.inbox_app.set_compact(inbox.compact_rows)
+        self.compact = inbox.compact_rows
+        self._view_changed()
         self.call_after_refresh(self._fill_viewport)
 
     def action_preview_position(self) -> None:
         """Move the preview between the right of the list and below it; remembered."""
-        app = self.inbox_app
-        position = "bottom" if app.preview_position == "right" else "right"
-        app.set_preview_position(position)
+        position = "bottom" if self.preview_position == "right" else "right"
+        self.preview_position = position
+        self._view_changed()
         self._place_preview()
         if not self.preview_open or not self.preview_fits:
             where = "below the list" if position == "bottom" else "beside the list"
             fits = "" if self.preview_fits else " (this pane is too small for it: Enter shows it full-screen)"
             self.app.notify(f"The preview opens {where}{fits}.", timeout=3, markup=False)
 
+    def _view_changed(self) -> None:
+        self.post_message(messages.ViewChanged(compact=self.compact, preview_position=self.preview_position))
+
     def action_filters(self) -> None:
         """Pick read status, templates and targets."""
         from inbox_tui.screens.filters import FilterScreen, known_targets
 
-        app = self.inbox_app
+        templates = self.context.templates
         state = self.state
         self.app.push_screen(
             FilterScreen(
                 state.filters,
-                load_templates=app.load_templates if self.client is not None else None,
-                templates=app.templates,
+                load_templates=templates.load if self.client is not None else None,
+                templates=templates.templates,
                 targets=known_targets([state.by_id[i] for i in state.ids]),
             ),
             self._filters_chosen,
@@ -837,12 +783,9 @@ class InboxScreen(Screen[None]):
         """Catch up with the server now (and reconnect at once if the watch is waiting to)."""
         if self.client is None:
             return
-        if not self.state.loaded or self._load_error is not None:
+        if not self.state.loaded or self.feed.load_error is not None:
             self._load_first()
         else:
             self._resync()
-        watcher = self._watcher
-        if watcher is not None:
-            watcher.retry_now()
-        elif self.inbox_app.watch_enabled:
+        if not self.feed.retry_now() and self.watch_enabled:
             self._watch()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.worker import WorkerState
 
@@ -15,6 +18,8 @@ from inbox_tui.app import InboxApp
 from inbox_tui.screens.inbox import InboxScreen
 
 WAIT = 30.0  # generous: a slow CI box must not fail these; they assert outcomes, never speed
+
+M = TypeVar("M", bound=Message)
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str, limit: float = WAIT) -> None:
@@ -36,6 +41,53 @@ async def settle(pilot: Pilot[None]) -> None:
         await app.workers.wait_for_complete(busy)
         await pilot.pause()
     await pilot.pause()
+
+
+class Posted:
+    """What the inbox screen told the app (the messages of inbox_tui/messages.py), in order.
+
+    Pass it as `run_test(message_hook=posted)`. Textual calls the hook as each receiver dispatches a
+    message; a message the screen posts bubbles to the app, so it is recorded once, when first seen.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._seen: set[int] = set()
+        self._arrived = asyncio.Event()
+
+    def __call__(self, message: Message) -> None:
+        if type(message).__module__ == "inbox_tui.messages" and id(message) not in self._seen:
+            self._seen.add(id(message))  # the list keeps it alive, so its id is not reused
+            self.messages.append(message)
+            self._arrived.set()
+
+    def of(self, kind: type[M]) -> list[M]:
+        """The messages of one kind so far."""
+        return [m for m in self.messages if isinstance(m, kind)]
+
+    async def wait(
+        self,
+        kind: type[M],
+        what: str,
+        where: Callable[[M], bool] = lambda _: True,
+        *,
+        since: Message | None = None,
+        limit: float = WAIT,
+    ) -> M:
+        """The first message of `kind` (posted after `since`, if given) for which `where` holds, waiting
+        until the screen posts one."""
+        deadline = time.monotonic() + limit
+        while True:
+            start = 0 if since is None else self.messages.index(since) + 1
+            found = [m for m in self.messages[start:] if isinstance(m, kind) and where(m)]
+            if found:
+                return found[0]
+            self._arrived.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {kind.__name__} message: {what}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), left)
 
 
 def inbox_screen(app: InboxApp) -> InboxScreen:

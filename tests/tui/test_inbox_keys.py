@@ -10,6 +10,7 @@ from textual import events
 from textual.command import CommandList
 from textual.content import Content
 
+from inbox_tui import messages
 from inbox_tui.alerts import AlertSettings
 from inbox_tui.api.models import InboxAction
 from inbox_tui.app import InboxApp, fixed_clock
@@ -22,7 +23,7 @@ from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import ROW_HEIGHT
 from tests.tui.factories import NOW, event, make, sample_inbox
-from tests.tui.helpers import wait_for
+from tests.tui.helpers import Posted, wait_for
 
 
 def app_with(items: list[Any] | None = None, **kwargs: Any) -> InboxApp:
@@ -208,29 +209,38 @@ async def test_arrivals_keep_the_cursor_and_show_a_new_marker_when_scrolled() ->
 
 async def test_a_burst_is_coalesced_and_fully_shown() -> None:
     app = app_with([make(n) for n in range(20)])
-    async with app.run_test(size=(100, 24)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(100, 24), message_hook=posted) as pilot:
         screen = screen_of(app)
         for n in range(1000, 2000):
             screen.queue_arrival(event(make(n), n))
-        await wait_for(pilot, lambda: len(screen.inbox.ids) == 1020, "all 1,000 arrivals")
-        assert len(set(screen.inbox.ids)) == 1020
+        grew = await posted.wait(messages.InboxGrew, "the burst shown")
+        # All queued before the screen ran again: one batch, one repaint, one message.
+        assert grew.added == 1000 and len(posted.of(messages.InboxGrew)) == 1
+        await pilot.pause()
+        assert len(screen.inbox.ids) == len(set(screen.inbox.ids)) == 1020
         assert app.query_one(InboxHeader).unread == 1999
 
 
 async def test_unfocused_terminal_gets_one_alert_per_batch() -> None:
     written: list[str] = []
     app = app_with(alert=AlertSettings("osc9"), terminal_write=written.append)
-    async with app.run_test(size=(100, 24)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(100, 24), message_hook=posted) as pilot:
         screen = screen_of(app)
         screen.queue_arrival(event(make(50, title="While focused"), 4))
-        await wait_for(pilot, lambda: len(screen.inbox.ids) == 8, "a focused arrival")
-        assert written == []
+        focused = await posted.wait(messages.NewUnread, "a focused arrival")
+        assert [n.title for n in focused.notifications] == ["While focused"]
+        await pilot.pause()
+        assert written == []  # the app was told, but the terminal has focus
         app.post_message(events.AppBlur())
         await wait_for(pilot, lambda: not app.app_focus, "blur")
         screen.queue_arrival(event(make(51, title="Away 1"), 5))
         screen.queue_arrival(event(make(52, title="Away 2"), 6))
-        await wait_for(pilot, lambda: len(written) == 1, "one alert")
-        assert written[0].startswith("\x1b]9;2 new notifications: Away 2")
+        away = await posted.wait(messages.NewUnread, "the batch while away", lambda m: m is not focused)
+        assert sorted(n.title for n in away.notifications) == ["Away 1", "Away 2"]
+        await pilot.pause()
+        assert len(written) == 1 and written[0].startswith("\x1b]9;2 new notifications: Away 2")
 
 
 async def test_api_text_is_never_markup() -> None:
@@ -258,13 +268,15 @@ async def test_palette_lists_the_highlighted_notifications_actions_and_admin() -
     app = app_with()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        from inbox_tui.screens.palette import InboxCommands
+        from inbox_tui.screens.palette import AppCommands, InboxCommands
 
-        provider = InboxCommands(app.screen)
-        names = [command.name for command in provider._commands()]
-        assert "Open: View workspaces" in names and "Open: View templates" in names
-        assert any(name.startswith("Admin") for name in names)
-        assert "Read/unread" in names and "Down" not in names  # moving keys stay keys
+        screen_names = [command.name for command in InboxCommands(app.screen)._commands()]
+        app_names = [command.name for command in AppCommands(app.screen)._commands()]
+        # The screen's commands (InboxScreen.COMMANDS) and the app's (InboxApp.COMMANDS) do not overlap.
+        assert not set(screen_names) & set(app_names)
+        assert "Open: View workspaces" in screen_names and "Open: View templates" in screen_names
+        assert "Admin" in app_names and "Alert: off" in app_names
+        assert "Read/unread" in screen_names and "Down" not in screen_names  # moving keys stay keys
 
 
 async def test_alert_command_gets_the_notification_in_its_environment(tmp_path: Any) -> None:

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import CUSTOM_TEMPLATE_ID
 from inbox_tui.app import InboxApp
 from inbox_tui.widgets.header import InboxHeader
+from inbox_tui.widgets.inbox_list import NotificationOption
 from tests.live_server import LiveServer
-from tests.tui.helpers import inbox_screen, seed_custom, settle, wait_delivered, wait_for
+from tests.tui.helpers import Posted, inbox_screen, seed_custom, settle, wait_delivered, wait_for
 
 SIZE = (120, 40)
 
@@ -42,6 +44,13 @@ async def wait_refused(url: str, token: str) -> None:
 def titles(app: InboxApp) -> list[str]:
     """Titles in list order."""
     return [app.state.by_id[i].title for i in inbox_screen(app).inbox.ids]
+
+
+def shown_read_marks(app: InboxApp) -> list[bool]:
+    """The read mark of every row the list shows, in list order."""
+    inbox = inbox_screen(app).inbox
+    options = [inbox.get_option_at_index(i) for i in range(inbox.option_count)]
+    return [o.notification.is_read for o in options if isinstance(o, NotificationOption)]
 
 
 def highlighted_title(app: InboxApp) -> str | None:
@@ -127,6 +136,27 @@ async def test_mark_all_read_asks_first(live_server: LiveServer, member: CoderCl
         await settle(pilot)
     page = await member.list_inbox()
     assert page.unread_count == 0 and all(n.is_read for n in page.notifications)
+
+
+async def test_refused_mark_all_is_rolled_back(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 3)
+    token = live_server.create_token(live_server.member_username)
+    app = InboxApp(CoderClient(live_server.url, token), owns_client=True, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.query_one(InboxHeader).unread == 3
+        # The server stops accepting this session: the mark-all is refused with 401.
+        assert live_server.cli("tokens", "revoke", token).returncode == 0
+        await wait_refused(live_server.url, token)
+        await pilot.press("A", "y")
+        await settle(pilot)
+        # Every row is unread again and the header counts them, as before the refused change.
+        assert shown_read_marks(app) == [False] * 3
+        assert app.state.unread_count == 3 and app.query_one(InboxHeader).unread == 3
+        toasts = [n for n in app._notifications if n.severity == "error"]
+        assert toasts and toasts[-1].title == "Error on marking all notifications as read."
+    page = await member.list_inbox()
+    assert page.unread_count == 3 and not any(n.is_read for n in page.notifications)
 
 
 async def test_unread_only_filter(live_server: LiveServer, member: CoderClient) -> None:
@@ -226,13 +256,14 @@ async def test_paging_through_sixty(live_server: LiveServer, member: CoderClient
 async def test_live_arrival_keeps_the_cursor(live_server: LiveServer, member: CoderClient) -> None:
     await seed_custom(member, 5)
     app = InboxApp(CoderClient(live_server.url, live_server.member_token), owns_client=True)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await settle(pilot)
-        await wait_for(pilot, lambda: app.link.state == "live", "the watch to go live")
+        await posted.wait(messages.LinkChanged, "the watch to go live", lambda m: m.link.state == "live")
         await pilot.press("j", "j")
         assert highlighted_title(app) == "Custom 2"
         await member.send_custom("Fresh", "Just **now**")
-        await wait_for(pilot, lambda: "Fresh" in titles(app), "the arrival")
+        await posted.wait(messages.NewUnread, "the arrival", lambda m: [n.title for n in m.notifications] == ["Fresh"])
         assert titles(app)[0] == "Fresh"
         assert highlighted_title(app) == "Custom 2"
         assert app.state.unread_count == 6 and app.query_one(InboxHeader).unread == 6
@@ -242,11 +273,17 @@ async def test_live_arrival_keeps_the_cursor(live_server: LiveServer, member: Co
 async def test_server_restart_reconnects_and_resyncs(live_server: LiveServer, member: CoderClient) -> None:
     await seed_custom(member, 3)
     app = InboxApp(CoderClient(live_server.url, live_server.member_token), owns_client=True)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await settle(pilot)
-        await wait_for(pilot, lambda: app.link.state == "live", "the watch to go live")
+        up = await posted.wait(messages.LinkChanged, "the watch to go live", lambda m: m.link.state == "live")
         live_server.stop()
-        await wait_for(pilot, lambda: app.link.state in ("reconnecting", "connecting"), "a reconnecting state")
+        down = await posted.wait(
+            messages.LinkChanged,
+            "a reconnecting state",
+            lambda m: m.link.state in ("reconnecting", "connecting"),
+            since=up,
+        )
         assert app.query_one(InboxHeader).link.state in ("reconnecting", "connecting")
         # While the server is down, notifications are enqueued straight into its database.
         for name in ("one", "two", "three"):
@@ -265,7 +302,13 @@ async def test_server_restart_reconnects_and_resyncs(live_server: LiveServer, me
             )
             assert done.returncode == 0, done.stderr
         live_server.start()
-        await wait_for(pilot, lambda: app.link.state == "live", "the watch to come back", limit=60)
+        await posted.wait(
+            messages.LinkChanged,
+            "the watch to come back",
+            lambda m: m.link.state == "live",
+            since=down,
+            limit=60,
+        )
         await wait_for(pilot, lambda: len(app.state) == 6, "the missed notifications", limit=60)
         await settle(pilot)
         await pilot.pause(0.5)

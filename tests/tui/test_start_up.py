@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 
+from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
 from inbox_tui.app import InboxApp
 from tests.live_server import LiveServer
-from tests.tui.helpers import inbox_screen, seed_custom, settle, wait_for
+from tests.tui.helpers import Posted, inbox_screen, seed_custom
 
 SIZE = (120, 40)
 
@@ -19,10 +20,11 @@ async def test_collector_back_on_once_the_first_page_is_painted(live_server: Liv
     app.collector_paused = True
     gc.disable()
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await wait_for(pilot, gc.isenabled, "the collector to be turned back on")
-            assert not app.collector_paused
+        posted = Posted()
+        async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+            await posted.wait(messages.FirstPageShown, "the first page painted")
+            await pilot.pause()
+            assert gc.isenabled() and not app.collector_paused
             assert inbox_screen(app).inbox.option_count == 3
     finally:
         gc.enable()
@@ -34,9 +36,14 @@ async def test_collector_back_on_when_the_first_page_fails(live_server: LiveServ
     live_server.stop()
     gc.disable()
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await wait_for(pilot, gc.isenabled, "the collector to be turned back on")
+        posted = Posted()
+        async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+            await posted.wait(messages.FirstPageFailed, "the first page failing")
+            failed = await posted.wait(messages.WorkerFailed, "the failure reported")
+            assert failed.group == "load"
+            await pilot.pause()
+            assert gc.isenabled() and not app.collector_paused
             assert not app.state.loaded
+            assert not posted.of(messages.FirstPageShown)
     finally:
         gc.enable()
