@@ -13,7 +13,7 @@ import os
 import sys
 import time
 import webbrowser
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.theme import Theme
 
+    from inbox_tui.first_page import FirstPage
     from inbox_tui.ui_state import UiState
 
 # Screens other parts of the app provide, opened by name (`open_screen('compose')`). Each module exposes the
@@ -124,6 +125,7 @@ class InboxApp(App[None]):
         state_path: Path | None = None,
         theme: str | None = None,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
+        first_page: FirstPage | None = None,
     ) -> None:
         """Build the app.
 
@@ -145,6 +147,8 @@ class InboxApp(App[None]):
         theme: the config file's theme (a name Textual does not know is ignored).
         check_interval: seconds between checks for read changes made elsewhere (0: no timer; focus,
             disagreeing frames and reconnects still check).
+        first_page: the first page as `inbox-tui` fetched it before Textual loaded (issue 11); shown
+            instead of asking the client when it is for the start-up filters and arrived.
         """
         super().__init__()
         self.client = client
@@ -191,6 +195,7 @@ class InboxApp(App[None]):
         self._frozen_at: float | None = None
         # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
         self.collector_paused = False
+        self.first_page = first_page  # issue 11: the first page fetched before Textual loaded
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen()
@@ -227,11 +232,16 @@ class InboxApp(App[None]):
         # layout and paint fewer). A slow server gets PREFETCH_WAIT, then the screen shows it loading.
         if self.client is not None and not self.state.loaded:
             filters = self.state.filters
-            future = asyncio.ensure_future(
-                self.client.list_inbox(
+            client = self.client
+
+            def request() -> Awaitable[InboxPage]:
+                return client.list_inbox(
                     targets=filters.targets, templates=filters.templates, read_status=filters.read_status
                 )
-            )
+
+            # issue 11: the page fetched before Textual loaded, if it is for these filters; else the client's.
+            first_page, self.first_page = self.first_page, None
+            future = asyncio.ensure_future(request() if first_page is None else first_page.page_or(filters, request))
             self._prefetch = (filters, future)
             await asyncio.wait([future], timeout=PREFETCH_WAIT)
 
@@ -532,12 +542,18 @@ class InboxApp(App[None]):
 
 
 def run_app(
-    connection: ConnectionLike, demo: bool = False, *, config: Any = None, collector_paused: bool = False
+    connection: ConnectionLike,
+    demo: bool = False,
+    *,
+    config: Any = None,
+    collector_paused: bool = False,
+    first_page: FirstPage | None = None,
 ) -> None:
     """Run the inbox against a resolved connection (the caller stops any embedded server afterwards).
 
     collector_paused: the caller turned the garbage collector off for start-up; the app turns it back on
     once the inbox is painted (or the first page failed, or the app ends).
+    first_page: the first page being fetched since before Textual loaded (issue 11; see InboxApp).
     """
     from inbox_tui.config import load_config, ui_state_path
     from inbox_tui.ui_state import UiState
@@ -567,6 +583,7 @@ def run_app(
         state_path=state_path,
         theme=getattr(cfg, "theme", None),
         check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
+        first_page=first_page,  # issue 11
     )
     app.collector_paused = collector_paused
     app.run()

@@ -594,6 +594,10 @@ def _follow(path: Any) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     """Open the inbox (the only path that imports Textual)."""
     connection = _connect(args, long_lived=True)
+    # issue 11: the first page comes over a plain connection in a thread while Textual loads (None: httpx).
+    from inbox_tui.first_page import FirstPage
+
+    first_page = FirstPage.start(connection, demo=bool(args.demo))
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in STOP_SIGNALS}
     # Start-up (importing Textual and the app, building and painting the inbox) makes hundreds of thousands
     # of long-lived objects and next to no garbage: collector passes over them cost ~15 ms before the first
@@ -604,7 +608,7 @@ def run_tui(args: argparse.Namespace) -> int:
     try:
         # Imported by name at run time: Textual loads only when the inbox opens.
         run_app = importlib.import_module("inbox_tui.app").run_app
-        result = run_app(connection, demo=bool(args.demo), collector_paused=collecting)
+        result = run_app(connection, demo=bool(args.demo), collector_paused=collecting, first_page=first_page)
         return result if isinstance(result, int) else EXIT_OK
     finally:
         if collecting:

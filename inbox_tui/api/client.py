@@ -12,13 +12,11 @@ import ipaddress
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
-from urllib.request import getproxies
-
-import httpx
 
 from inbox_tui import __version__
+from inbox_tui.api import load_httpx
 from inbox_tui.api.errors import ApiError, ConnectionFailed
 from inbox_tui.api.models import (
     DispatchMethods,
@@ -29,6 +27,10 @@ from inbox_tui.api.models import (
     NotificationTemplate,
     User,
 )
+
+if TYPE_CHECKING:
+    # httpx loads with the first request (inbox_tui.api.load_httpx), after the inbox's first frame.
+    import httpx
 
 TOKEN_HEADER = "Coder-Session-Token"
 USER_AGENT = f"inbox-tui/{__version__}"
@@ -75,6 +77,11 @@ def plain_http_transport(url: str, *, trust_env: bool) -> httpx.AsyncHTTPTranspo
     """
     if urlsplit(url).scheme != "http":
         return None
+    load_httpx()
+    from urllib.request import getproxies  # loaded by httpx anyway
+
+    import httpx
+
     if trust_env and any(getproxies().get(scheme) for scheme in ("http", "https", "all")):
         return None
     return httpx.AsyncHTTPTransport(verify=False)
@@ -130,19 +137,33 @@ class CoderClient:
         self.timeout = timeout
         self.uds = uds
         self.before_reconnect = before_reconnect
-        # A proxy from the environment must not intercept the embedded server on 127.0.0.1.
-        trust_env = not self.is_loopback
-        if transport is None and uds is not None:
-            transport = httpx.AsyncHTTPTransport(uds=uds)
-        self._http = httpx.AsyncClient(
-            base_url=self.url + "/api/v2",
-            headers={TOKEN_HEADER: token, "User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
-            transport=transport if transport is not None else plain_http_transport(self.url, trust_env=trust_env),
-            # Redirects are never followed (a 3xx is an ApiError); plain_http_transport relies on that.
-            follow_redirects=False,
-            trust_env=trust_env,
-        )
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Built on first use: importing httpx (and building its pool) waits until a request is made.
+        if self._client is None:
+            load_httpx()
+            import httpx
+
+            # A proxy from the environment must not intercept the embedded server on 127.0.0.1.
+            trust_env = not self.is_loopback
+            transport = self._transport
+            if transport is None and self.uds is not None:
+                transport = httpx.AsyncHTTPTransport(uds=self.uds)
+            if transport is None:
+                transport = plain_http_transport(self.url, trust_env=trust_env)
+            self._client = httpx.AsyncClient(
+                base_url=self.url + "/api/v2",
+                headers={TOKEN_HEADER: self.token, "User-Agent": USER_AGENT, "Accept": "application/json"},
+                timeout=httpx.Timeout(self.timeout),
+                transport=transport,
+                # Redirects are never followed (a 3xx is an ApiError); plain_http_transport relies on that.
+                follow_redirects=False,
+                trust_env=trust_env,
+            )
+        return self._client
 
     @property
     def is_loopback(self) -> bool:
@@ -161,8 +182,9 @@ class CoderClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close the connection pool (none was made if no request was)."""
+        if self._client is not None:
+            await self._client.aclose()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -179,15 +201,16 @@ class CoderClient:
         body: Any = None,
         ok: tuple[int, ...] = (200,),
     ) -> httpx.Response:
+        http = self._http
+        import httpx  # loaded by self._http
+
         content: bytes | None = None
         headers: dict[str, str] = {}
         if body is not None:
             content = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         try:
-            response = await self._http.request(
-                method, path, params=dict(params or {}), content=content, headers=headers
-            )
+            response = await http.request(method, path, params=dict(params or {}), content=content, headers=headers)
         except httpx.TransportError as exc:
             url = self.api_url(path)
             if params:
