@@ -123,6 +123,24 @@ def _id_list(values: list[str] | None) -> list[str]:
     return out
 
 
+def inbox_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments when they only open the inbox (global flags, no command), else None.
+
+    Issue 11: building every command's parser and its help (~2-10 ms) is start-up time the inbox does not
+    need. Anything else (a command, --help, --version, a malformed flag) is left to `build_parser()`.
+    """
+    parser = argparse.ArgumentParser(prog=PROG, add_help=False, exit_on_error=False)
+    _global_flags(parser, suppress=False)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `inbox-tui` argument parser."""
     parser = argparse.ArgumentParser(
@@ -636,7 +654,7 @@ COMMANDS: dict[str, Command] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inbox-tui`; returns the exit status."""
     _safe_streams()
-    args = build_parser().parse_args(argv)
+    args = inbox_args(argv) or build_parser().parse_args(argv)  # issue 11: inbox_args is the quick path
     secure_dirs()  # issue 12: our directories and files are private, also ones older versions made
     try:
         if args.command is None:
