@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
-import getpass
 import importlib
 import json
 import os
@@ -473,6 +472,8 @@ async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: C
 
 def _read_token_interactively(url: str, stdin: TextIO) -> str:
     if stdin.isatty():
+        import getpass  # only `login` asks (issue 11: not loaded for the inbox)
+
         _err(f"Create a session token for {url} (e.g. `coder tokens create`, or open {url}/cli-auth).")
         return getpass.getpass("Paste your token here: ")
     return stdin.readline()
