@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 from inbox_tui.alerts import ALERT_DESCRIPTIONS, Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
-from inbox_tui.api.models import InboxNotification, InboxPage, NotificationTemplate
+from inbox_tui.api.models import InboxNotification, InboxPage
 from inbox_tui.config import ALERT_MODES, DEFAULT_CHECK_INTERVAL
 from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxScreen
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.theme import Theme
 
+    from inbox_tui.api.models import NotificationTemplate  # issue 11: defined when first used
     from inbox_tui.first_page import FirstPage
     from inbox_tui.ui_state import UiState
 

@@ -16,21 +16,22 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from inbox_tui import __version__
-from inbox_tui.api import load_httpx
+from inbox_tui.api import load_httpx, models
 from inbox_tui.api.errors import ApiError, ConnectionFailed
-from inbox_tui.api.models import (
-    DispatchMethods,
-    InboxEvent,
-    InboxPage,
-    NotificationPreference,
-    NotificationSettings,
-    NotificationTemplate,
-    User,
-)
+from inbox_tui.api.models import InboxEvent, InboxPage
 
 if TYPE_CHECKING:
+    # Defined when first used (models.__getattr__): the inbox's first frame needs none of them (issue 11).
     # httpx loads with the first request (inbox_tui.api.load_httpx), after the inbox's first frame.
     import httpx
+
+    from inbox_tui.api.more_models import (
+        DispatchMethods,
+        NotificationPreference,
+        NotificationSettings,
+        NotificationTemplate,
+        User,
+    )
 
 TOKEN_HEADER = "Coder-Session-Token"
 USER_AGENT = f"inbox-tui/{__version__}"
@@ -248,7 +249,7 @@ class CoderClient:
 
     async def me(self) -> User:
         """The authenticated user (`GET /users/me`); also how a token is validated."""
-        return User.from_json(self._object(await self._request("GET", "/users/me")))
+        return models.User.from_json(self._object(await self._request("GET", "/users/me")))
 
     async def buildinfo(self) -> dict[str, Any]:
         """`GET /buildinfo`: version information of the deployment (no auth needed)."""
@@ -286,7 +287,7 @@ class CoderClient:
     async def settings(self) -> NotificationSettings:
         """`GET /notifications/settings`."""
         data = self._object(await self._request("GET", "/notifications/settings"))
-        return NotificationSettings(notifier_paused=bool(data.get("notifier_paused", False)))
+        return models.NotificationSettings(notifier_paused=bool(data.get("notifier_paused", False)))
 
     async def set_paused(self, paused: bool) -> None:
         """Pause or resume the notifier (owners). 304 (already in that state) is success."""
@@ -297,12 +298,12 @@ class CoderClient:
     async def system_templates(self) -> list[NotificationTemplate]:
         """`GET /notifications/templates/system` (older servers return fewer)."""
         response = await self._request("GET", "/notifications/templates/system")
-        return [NotificationTemplate.from_json(t) for t in self._list(response)]
+        return [models.NotificationTemplate.from_json(t) for t in self._list(response)]
 
     async def custom_templates(self) -> list[NotificationTemplate]:
         """`GET /notifications/templates/custom` (missing before custom notifications existed)."""
         response = await self._request("GET", "/notifications/templates/custom")
-        return [NotificationTemplate.from_json(t) for t in self._list(response)]
+        return [models.NotificationTemplate.from_json(t) for t in self._list(response)]
 
     async def templates(self) -> list[NotificationTemplate]:
         """System then custom templates; an older server without the custom endpoint gives system only."""
@@ -325,7 +326,7 @@ class CoderClient:
         if not isinstance(data, dict):
             raise ApiError.invalid_response(response, "expected a JSON object")
         available = tuple(str(m) for m in (data.get("available") or []))
-        return DispatchMethods(available=available, default=str(data.get("default") or ""))
+        return models.DispatchMethods(available=available, default=str(data.get("default") or ""))
 
     async def set_template_method(self, template_id: str, method: str) -> None:
         """Set a template's delivery method ("" = deployment default). 304 (unchanged) is success."""
@@ -350,7 +351,7 @@ class CoderClient:
 
     @staticmethod
     def _preference_map(rows: list[dict[str, Any]]) -> dict[str, NotificationPreference]:
-        prefs = [NotificationPreference.from_json(row) for row in rows if "id" in row]
+        prefs = [models.NotificationPreference.from_json(row) for row in rows if "id" in row]
         return {p.id: p for p in prefs}
 
     async def preferences(self, user: str = "me") -> dict[str, NotificationPreference]:
