@@ -27,8 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from inbox_tui import __version__
-from inbox_tui.api.client import TOKEN_HEADER, inbox_query, is_loopback_url
+from inbox_tui.api.client import TOKEN_HEADER, USER_AGENT, inbox_query, is_loopback_url
 from inbox_tui.api.models import InboxPage
 from inbox_tui.state import Filters
 
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
     from inbox_tui.connection import Connection
 
 API_PATH = "/api/v2/notifications/inbox"
-USER_AGENT = f"inbox-tui/{__version__}"
 DEFAULT_TIMEOUT = 10.0  # as CoderClient's, but for the whole exchange
 MAX_HEAD = 64 * 1024
 MAX_BODY = 8 * 1024 * 1024  # a page is 25 notifications; anything bigger is left to httpx
