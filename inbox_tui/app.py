@@ -30,7 +30,7 @@ from inbox_tui import messages
 from inbox_tui.alerts import ALERT_DESCRIPTIONS, Alert, AlertSettings
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
-from inbox_tui.api.models import InboxNotification, NotificationTemplate
+from inbox_tui.api.models import InboxNotification
 from inbox_tui.config import ALERT_MODES, DEFAULT_CHECK_INTERVAL
 from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.theme import Theme
 
+    from inbox_tui.api.models import NotificationTemplate  # issue 11: defined when first used
+    from inbox_tui.first_page import FirstPage
     from inbox_tui.ui_state import UiState
 
 
@@ -147,6 +149,7 @@ class InboxApp(App[None]):
         state_path: Path | None = None,
         theme: str | None = None,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
+        first_page: FirstPage | None = None,
     ) -> None:
         """Build the app.
 
@@ -169,6 +172,8 @@ class InboxApp(App[None]):
         theme: the config file's theme (a name Textual does not know is ignored).
         check_interval: seconds between checks for read changes made elsewhere (0: no timer; focus,
             disagreeing frames and reconnects still check).
+        first_page: the first page as `inbox-tui` fetched it before Textual loaded (issue 11); shown
+            instead of asking the client when it is for the start-up filters and arrived.
         """
         super().__init__()
         self.client = client
@@ -216,6 +221,7 @@ class InboxApp(App[None]):
         self._frozen_at: float | None = None
         # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
         self.collector_paused = False
+        self.first_page = first_page  # issue 11: the first page fetched before Textual loaded
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen(self.inbox_context())
@@ -264,7 +270,9 @@ class InboxApp(App[None]):
         # Ask for the first page before the screen is built, and give it a moment: a local server answers
         # in milliseconds, and then the first frame already shows the inbox instead of "Loading…" (one
         # layout and paint fewer). A slow server gets PREFETCH_WAIT, then the screen shows it loading.
-        future = self.feed.prefetch()
+        # issue 11: the page fetched before Textual loaded, if it is for these filters; else the client's.
+        first_page, self.first_page = self.first_page, None
+        future = self.feed.prefetch(first_page)
         if future is not None:
             await asyncio.wait([future], timeout=PREFETCH_WAIT)
 
@@ -564,12 +572,18 @@ class InboxApp(App[None]):
 
 
 def run_app(
-    connection: ConnectionLike, demo: bool = False, *, config: Any = None, collector_paused: bool = False
+    connection: ConnectionLike,
+    demo: bool = False,
+    *,
+    config: Any = None,
+    collector_paused: bool = False,
+    first_page: FirstPage | None = None,
 ) -> None:
     """Run the inbox against a resolved connection (the caller stops any embedded server afterwards).
 
     collector_paused: the caller turned the garbage collector off for start-up; the app turns it back on
     once the inbox is painted (or the first page failed, or the app ends).
+    first_page: the first page being fetched since before Textual loaded (issue 11; see InboxApp).
     """
     from inbox_tui.config import load_config, ui_state_path
     from inbox_tui.ui_state import UiState
@@ -600,6 +614,7 @@ def run_app(
         state_path=state_path,
         theme=getattr(cfg, "theme", None),
         check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
+        first_page=first_page,  # issue 11
     )
     app.collector_paused = collector_paused
     app.run()

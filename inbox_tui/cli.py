@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
-import getpass
 import importlib
 import json
 import os
@@ -136,6 +135,24 @@ def _id_list(values: list[str] | None) -> list[str]:
     for value in values or []:
         out.extend(part.strip() for part in value.split(",") if part.strip())
     return out
+
+
+def inbox_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments when they only open the inbox (global flags, no command), else None.
+
+    Issue 11: building every command's parser and its help (~2-10 ms) is start-up time the inbox does not
+    need. Anything else (a command, --help, --version, a malformed flag) is left to `build_parser()`.
+    """
+    parser = argparse.ArgumentParser(prog=PROG, add_help=False, exit_on_error=False)
+    _global_flags(parser, suppress=False)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -522,6 +539,8 @@ async def cmd_whoami(args: argparse.Namespace, connection: Connection, client: C
 
 def _read_token_interactively(url: str, stdin: TextIO) -> str:
     if stdin.isatty():
+        import getpass  # only `login` asks (issue 11: not loaded for the inbox)
+
         # issue 11: /cli-auth exists only on Coder; buildinfo says which server this is.
         from inbox_tui.api.deployment import deployment_kind, token_hint
 
@@ -664,6 +683,10 @@ def _follow(path: Any) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     """Open the inbox (the only path that imports Textual)."""
     connection = _connect(args, long_lived=True)
+    # issue 11: the first page comes over a plain connection in a thread while Textual loads (None: httpx).
+    from inbox_tui.first_page import FirstPage
+
+    first_page = FirstPage.start(connection, demo=bool(args.demo))
     previous = {sig: signal.signal(sig, _exit_on_signal) for sig in STOP_SIGNALS}
     # Start-up (importing Textual and the app, building and painting the inbox) makes hundreds of thousands
     # of long-lived objects and next to no garbage: collector passes over them cost ~15 ms before the first
@@ -674,7 +697,7 @@ def run_tui(args: argparse.Namespace) -> int:
     try:
         # Imported by name at run time: Textual loads only when the inbox opens.
         run_app = importlib.import_module("inbox_tui.app").run_app
-        result = run_app(connection, demo=bool(args.demo), collector_paused=collecting)
+        result = run_app(connection, demo=bool(args.demo), collector_paused=collecting, first_page=first_page)
         return result if isinstance(result, int) else EXIT_OK
     finally:
         if collecting:
@@ -703,7 +726,7 @@ COMMANDS: dict[str, Command] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inbox-tui`; returns the exit status."""
     _safe_streams()
-    args = build_parser().parse_args(argv)
+    args = inbox_args(argv) or build_parser().parse_args(argv)  # issue 11: inbox_args is the quick path
     secure_dirs()  # issue 12: our directories and files are private, also ones older versions made
     try:
         if args.command is None:

@@ -13,7 +13,7 @@ so the feed is tested against a real server without a terminal (tests/client/tes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from inbox_tui.state import Filters, InboxState, MarkAllChange, MergeResult, Rea
 if TYPE_CHECKING:
     from inbox_tui.api.resync import ReadMarks
     from inbox_tui.api.watch import InboxWatcher, StateChanged
+    from inbox_tui.first_page import FirstPage
 
 # The watch (websockets) and the resync walk are imported when first used, not before the first paint.
 
@@ -79,16 +80,23 @@ class InboxFeed:
 
     # ----- the first page -------------------------------------------------------------------------
 
-    def prefetch(self) -> asyncio.Future[InboxPage] | None:
-        """Ask for the first page now (start-up, before any screen exists); `load_first` takes it."""
-        if self.client is None or self.state.loaded:
+    def prefetch(self, early: FirstPage | None = None) -> asyncio.Future[InboxPage] | None:
+        """Ask for the first page now (start-up, before any screen exists); `load_first` takes it.
+
+        `early`: the page `inbox-tui` began fetching before Textual loaded (inbox_tui/first_page.py); used
+        when it was for these filters and arrived, else the client asks.
+        """
+        client = self.client
+        if client is None or self.state.loaded:
             return None
         filters = self.state.filters
-        future = asyncio.ensure_future(
-            self.client.list_inbox(
+
+        def request() -> Awaitable[InboxPage]:
+            return client.list_inbox(
                 targets=filters.targets, templates=filters.templates, read_status=filters.read_status
             )
-        )
+
+        future = asyncio.ensure_future(request() if early is None else early.page_or(filters, request))
         self._prefetch = (filters, future)
         return future
 

@@ -11,26 +11,29 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import getproxies
-
-import httpx
 
 from inbox_tui import __version__
+from inbox_tui.api import load_httpx, models
 from inbox_tui.api.errors import ApiError, ConnectionFailed
-from inbox_tui.api.models import (
-    DispatchMethods,
-    InboxEvent,
-    InboxPage,
-    NotificationPreference,
-    NotificationSettings,
-    NotificationTemplate,
-    User,
-)
+from inbox_tui.api.models import InboxEvent, InboxPage
 from inbox_tui.urls import is_loopback_url, normalize_url
 
 __all__ = ["FORMATS", "CoderClient", "inbox_query", "is_loopback_url", "normalize_url", "plain_http_transport"]
+
+if TYPE_CHECKING:
+    # Defined when first used (models.__getattr__): the inbox's first frame needs none of them (issue 11).
+    # httpx loads with the first request (inbox_tui.api.load_httpx), after the inbox's first frame.
+    import httpx
+
+    from inbox_tui.api.more_models import (
+        DispatchMethods,
+        NotificationPreference,
+        NotificationSettings,
+        NotificationTemplate,
+        User,
+    )
 
 TOKEN_HEADER = "Coder-Session-Token"
 USER_AGENT = f"inbox-tui/{__version__}"
@@ -50,6 +53,11 @@ def plain_http_transport(url: str, *, trust_env: bool) -> httpx.AsyncHTTPTranspo
     """
     if urlsplit(url).scheme != "http":
         return None
+    load_httpx()
+    from urllib.request import getproxies  # loaded by httpx anyway
+
+    import httpx
+
     if trust_env and any(getproxies().get(scheme) for scheme in ("http", "https", "all")):
         return None
     return httpx.AsyncHTTPTransport(verify=False)
@@ -105,19 +113,33 @@ class CoderClient:
         self.timeout = timeout
         self.uds = uds
         self.before_reconnect = before_reconnect
-        # A proxy from the environment must not intercept the embedded server on 127.0.0.1.
-        trust_env = not self.is_loopback
-        if transport is None and uds is not None:
-            transport = httpx.AsyncHTTPTransport(uds=uds)
-        self._http = httpx.AsyncClient(
-            base_url=self.url + "/api/v2",
-            headers={TOKEN_HEADER: token, "User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
-            transport=transport if transport is not None else plain_http_transport(self.url, trust_env=trust_env),
-            # Redirects are never followed (a 3xx is an ApiError); plain_http_transport relies on that.
-            follow_redirects=False,
-            trust_env=trust_env,
-        )
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Built on first use: importing httpx (and building its pool) waits until a request is made.
+        if self._client is None:
+            load_httpx()
+            import httpx
+
+            # A proxy from the environment must not intercept the embedded server on 127.0.0.1.
+            trust_env = not self.is_loopback
+            transport = self._transport
+            if transport is None and self.uds is not None:
+                transport = httpx.AsyncHTTPTransport(uds=self.uds)
+            if transport is None:
+                transport = plain_http_transport(self.url, trust_env=trust_env)
+            self._client = httpx.AsyncClient(
+                base_url=self.url + "/api/v2",
+                headers={TOKEN_HEADER: self.token, "User-Agent": USER_AGENT, "Accept": "application/json"},
+                timeout=httpx.Timeout(self.timeout),
+                transport=transport,
+                # Redirects are never followed (a 3xx is an ApiError); plain_http_transport relies on that.
+                follow_redirects=False,
+                trust_env=trust_env,
+            )
+        return self._client
 
     @property
     def is_loopback(self) -> bool:
@@ -136,8 +158,9 @@ class CoderClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close the connection pool (none was made if no request was)."""
+        if self._client is not None:
+            await self._client.aclose()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -154,15 +177,16 @@ class CoderClient:
         body: Any = None,
         ok: tuple[int, ...] = (200,),
     ) -> httpx.Response:
+        http = self._http
+        import httpx  # loaded by self._http
+
         content: bytes | None = None
         headers: dict[str, str] = {}
         if body is not None:
             content = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         try:
-            response = await self._http.request(
-                method, path, params=dict(params or {}), content=content, headers=headers
-            )
+            response = await http.request(method, path, params=dict(params or {}), content=content, headers=headers)
         except httpx.TransportError as exc:
             url = self.api_url(path)
             if params:
@@ -200,7 +224,7 @@ class CoderClient:
 
     async def me(self) -> User:
         """The authenticated user (`GET /users/me`); also how a token is validated."""
-        return User.from_json(self._object(await self._request("GET", "/users/me")))
+        return models.User.from_json(self._object(await self._request("GET", "/users/me")))
 
     async def buildinfo(self) -> dict[str, Any]:
         """`GET /buildinfo`: version information of the deployment (no auth needed)."""
@@ -238,7 +262,7 @@ class CoderClient:
     async def settings(self) -> NotificationSettings:
         """`GET /notifications/settings`."""
         data = self._object(await self._request("GET", "/notifications/settings"))
-        return NotificationSettings(notifier_paused=bool(data.get("notifier_paused", False)))
+        return models.NotificationSettings(notifier_paused=bool(data.get("notifier_paused", False)))
 
     async def set_paused(self, paused: bool) -> None:
         """Pause or resume the notifier (owners). 304 (already in that state) is success."""
@@ -249,12 +273,12 @@ class CoderClient:
     async def system_templates(self) -> list[NotificationTemplate]:
         """`GET /notifications/templates/system` (older servers return fewer)."""
         response = await self._request("GET", "/notifications/templates/system")
-        return [NotificationTemplate.from_json(t) for t in self._list(response)]
+        return [models.NotificationTemplate.from_json(t) for t in self._list(response)]
 
     async def custom_templates(self) -> list[NotificationTemplate]:
         """`GET /notifications/templates/custom` (missing before custom notifications existed)."""
         response = await self._request("GET", "/notifications/templates/custom")
-        return [NotificationTemplate.from_json(t) for t in self._list(response)]
+        return [models.NotificationTemplate.from_json(t) for t in self._list(response)]
 
     async def templates(self) -> list[NotificationTemplate]:
         """System then custom templates; an older server without the custom endpoint gives system only."""
@@ -277,7 +301,7 @@ class CoderClient:
         if not isinstance(data, dict):
             raise ApiError.invalid_response(response, "expected a JSON object")
         available = tuple(str(m) for m in (data.get("available") or []))
-        return DispatchMethods(available=available, default=str(data.get("default") or ""))
+        return models.DispatchMethods(available=available, default=str(data.get("default") or ""))
 
     async def set_template_method(self, template_id: str, method: str) -> None:
         """Set a template's delivery method ("" = deployment default). 304 (unchanged) is success."""
@@ -302,7 +326,7 @@ class CoderClient:
 
     @staticmethod
     def _preference_map(rows: list[dict[str, Any]]) -> dict[str, NotificationPreference]:
-        prefs = [NotificationPreference.from_json(row) for row in rows if "id" in row]
+        prefs = [models.NotificationPreference.from_json(row) for row in rows if "id" in row]
         return {p.id: p for p in prefs}
 
     async def preferences(self, user: str = "me") -> dict[str, NotificationPreference]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from typing import Any
-
-import httpx
+import sys
+from typing import TYPE_CHECKING, Any
 
 from inbox_tui.text import clean_line, terminal_safe
+
+if TYPE_CHECKING:
+    import httpx  # loaded with the first request (inbox_tui.api.load_httpx), never for these errors alone
 
 
 def _indented(text: str) -> str:
@@ -203,7 +205,9 @@ class ConnectionFailed(ApiError):
 
 def describe_transport_error(exc: BaseException) -> str:
     """A short readable reason for an httpx / OS / websockets transport error."""
-    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+    # An httpx error can only exist once httpx is loaded: nothing is imported to classify an error.
+    loaded = sys.modules.get("httpx")
+    if isinstance(exc, TimeoutError) or (loaded is not None and isinstance(exc, loaded.TimeoutException)):
         return "timed out waiting for the server"
     chain: list[BaseException] = []
     current: BaseException | None = exc

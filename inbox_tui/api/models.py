@@ -7,9 +7,21 @@ string, missing fields on older servers, frames that end with a newline.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inbox_tui.api.more_models import DispatchMethods as DispatchMethods
+    from inbox_tui.api.more_models import NotificationPreference as NotificationPreference
+    from inbox_tui.api.more_models import NotificationSettings as NotificationSettings
+    from inbox_tui.api.more_models import NotificationTemplate as NotificationTemplate
+    from inbox_tui.api.more_models import TemplateAction as TemplateAction
+    from inbox_tui.api.more_models import User as User
+    from inbox_tui.api.more_models import is_template_enabled as is_template_enabled
+
+from inbox_tui.api.times import format_time as format_time
+from inbox_tui.api.times import parse_time as parse_time
 
 ICON_WORKSPACE = "DEFAULT_ICON_WORKSPACE"
 ICON_ACCOUNT = "DEFAULT_ICON_ACCOUNT"
@@ -18,33 +30,6 @@ ICON_OTHER = "DEFAULT_ICON_OTHER"
 
 CUSTOM_TEMPLATE_ID = "39b1e189-c857-4b0c-877a-511144c18516"
 TEST_TEMPLATE_ID = "c425f63e-716a-4bf4-ae24-78348f706c3f"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Parse Go's RFC 3339 timestamps (nanoseconds allowed) into aware datetimes; None for null/empty."""
-    if not value or not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    # Go may send up to 9 fractional digits; Python takes at most 6.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = ""
-        i = 0
-        while i < len(rest) and rest[i].isdigit():
-            digits += rest[i]
-            i += 1
-        text = f"{head}.{(digits + '000000')[:6]}{rest[i:]}"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def format_time(value: datetime) -> str:
-    """Format like Go's time.Time JSON for UTC: RFC 3339 with microseconds and a Z."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,122 +137,23 @@ class InboxEvent:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateAction:
-    """An action of a template, still as template source."""
-
-    label: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationTemplate:
-    """codersdk.NotificationTemplate."""
-
-    id: str
-    name: str
-    title_template: str
-    body_template: str
-    actions: tuple[TemplateAction, ...]
-    group: str
-    method: str
-    kind: str
-    enabled_by_default: bool
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> NotificationTemplate:
-        """Parse a template; `actions` is a JSON string on the wire (a list is accepted too)."""
-        raw = data.get("actions") or "[]"
-        try:
-            items = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError:
-            items = []
-        return cls(
-            id=str(data["id"]),
-            name=str(data.get("name") or ""),
-            title_template=str(data.get("title_template") or ""),
-            body_template=str(data.get("body_template") or ""),
-            actions=tuple(
-                TemplateAction(label=str(a.get("label", "")), url=str(a.get("url", "")))
-                for a in (items or [])
-                if isinstance(a, dict)
-            ),
-            group=str(data.get("group") or ""),
-            method=str(data.get("method") or ""),
-            kind=str(data.get("kind") or "system"),
-            enabled_by_default=bool(data.get("enabled_by_default", True)),
-        )
+# Defined in more_models and loaded on first use (issue 11: start-up defines only what the first frame needs).
+_LATER = frozenset(
+    {
+        "DispatchMethods",
+        "NotificationPreference",
+        "NotificationSettings",
+        "NotificationTemplate",
+        "TemplateAction",
+        "User",
+        "is_template_enabled",
+    }
+)
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationPreference:
-    """codersdk.NotificationPreference: an explicit choice for one template."""
+def __getattr__(name: str) -> Any:
+    if name in _LATER:
+        from inbox_tui.api import more_models
 
-    id: str
-    disabled: bool
-    updated_at: datetime | None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> NotificationPreference:
-        """Parse one preference row."""
-        return cls(
-            id=str(data["id"]),
-            disabled=bool(data.get("disabled", False)),
-            updated_at=parse_time(data.get("updated_at")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationSettings:
-    """codersdk.NotificationsSettings."""
-
-    notifier_paused: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchMethods:
-    """codersdk.NotificationMethodsResponse."""
-
-    available: tuple[str, ...]
-    default: str
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    """The codersdk.User fields the inbox uses."""
-
-    id: str
-    username: str
-    email: str = ""
-    name: str = ""
-    roles: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def is_owner(self) -> bool:
-        """Site owners may pause, resume and test delivery."""
-        return "owner" in self.roles
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> User:
-        """Parse codersdk.User; roles are objects with a `name` in Coder."""
-        roles: list[str] = []
-        for role in data.get("roles") or []:
-            if isinstance(role, dict):
-                roles.append(str(role.get("name", "")))
-            else:
-                roles.append(str(role))
-        return cls(
-            id=str(data.get("id", "")),
-            username=str(data.get("username", "")),
-            email=str(data.get("email") or ""),
-            name=str(data.get("name") or ""),
-            roles=tuple(roles),
-        )
-
-
-def is_template_enabled(template: NotificationTemplate, preferences: dict[str, NotificationPreference]) -> bool:
-    """Coder's rule: an explicit preference row wins, else the template's enabled_by_default."""
-    pref = preferences.get(template.id)
-    if pref is not None:
-        return not pref.disabled
-    return template.enabled_by_default
+        return getattr(more_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

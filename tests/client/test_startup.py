@@ -125,10 +125,12 @@ async def test_plain_http_client_loads_no_ca_bundle_and_works(
 
 async def test_https_client_still_loads_the_ca_bundle(ca_loads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     clear_proxies(monkeypatch)
-    async with CoderClient("https://coder.example.com", "t"):
-        assert ca_loads
-    ca_loads.clear()
-    async with CoderClient("https://127.0.0.1:1", "t"):
+    # The connection pool (and its SSL context) is built with the first request, which fails here.
+    for url in ("https://coder.example.invalid", "https://127.0.0.1:1"):
+        ca_loads.clear()
+        async with CoderClient(url, "t", timeout=5) as client:
+            with pytest.raises(ConnectionFailed):
+                await client.buildinfo()
         assert ca_loads
 
 
