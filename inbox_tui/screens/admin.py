@@ -17,12 +17,13 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Select, Static, Switch
+from textual.widgets import Button, Select, Static, Switch
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import DispatchMethods, NotificationSettings, NotificationTemplate, User
 from inbox_tui.keymap import KeySpec
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.status_line import StatusLine
 
 TEST_SENT = "Test notification sent."  # Coder's web UI toasts
@@ -153,7 +154,7 @@ class AdminScreen(ModalScreen[None]):
                 markup=False,
             )
             yield Vertical(id="admin-templates")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -24,13 +24,14 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.keymap import KeySpec
 from inbox_tui.screens.confirm import UnsavedChangesScreen
 from inbox_tui.widgets.byte_counter import ByteCounter, byte_length
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.markdown_preview import MarkdownPreview
 from inbox_tui.widgets.status_line import StatusLine
 
@@ -198,7 +199,7 @@ class ComposeScreen(ModalScreen[bool]):
                 yield preview
             yield StatusLine(id="message-error", classes="compose-error")
             yield StatusLine(id="compose-status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._check()

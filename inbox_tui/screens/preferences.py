@@ -21,7 +21,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, Switch
+from textual.widgets import Static, Switch
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
@@ -34,6 +34,7 @@ from inbox_tui.api.models import (
 )
 from inbox_tui.keymap import KeySpec
 from inbox_tui.screens.confirm import UnsavedChangesScreen
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.status_line import StatusLine
 
 _GROUP = "Preferences"
@@ -246,7 +247,7 @@ class PreferencesScreen(ModalScreen[None]):
         body = VerticalScroll(id="prefs-body")
         body.can_focus = False
         yield body
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.status.show("Loading…", "busy")
