@@ -12,7 +12,10 @@ from textual.pilot import Pilot
 from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
+from tests.live_server import LiveServer
 from tests.tui.factories import NOW, sample_inbox
+from tests.tui.screen_host import ScreenHost, wait_for
+from tests.tui.screen_host import settle as host_settle
 
 SnapCompare = Callable[..., bool]
 
@@ -84,3 +87,29 @@ def test_preview_at_the_bottom(snap_compare: SnapCompare) -> None:
         await settle(pilot)
 
     assert snap_compare(inbox(), terminal_size=(120, 30), run_before=preview_below)
+
+
+# ----- the other screens, at side-pane sizes (80x24, 60x20; preferences at 40x15 too) ---------------
+
+
+async def preferences_edited(pilot: Pilot[Any]) -> None:
+    """Preferences loaded, one switch flipped (an unsaved note), the first switch focused."""
+    from inbox_tui.screens.preferences import PreferencesScreen
+
+    await host_settle(pilot)
+    prefs = pilot.app.screen
+    assert isinstance(prefs, PreferencesScreen)
+    await wait_for(pilot, lambda: prefs.model is not None, "preferences to load")
+    await host_settle(pilot)
+    switches = list(prefs.query("TemplateSwitch"))
+    switches[0].focus()
+    await pilot.press("space")
+    await host_settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 15)], ids=["80x24", "60x20", "40x15"])
+def test_preferences_in_a_side_pane(snap_compare: SnapCompare, live_server: LiveServer, size: tuple[int, int]) -> None:
+    from inbox_tui.screens.preferences import PreferencesScreen
+
+    app = ScreenHost(live_server.url, live_server.owner_token, lambda client: PreferencesScreen(client))
+    assert snap_compare(app, terminal_size=size, run_before=preferences_edited)
