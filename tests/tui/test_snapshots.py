@@ -113,3 +113,13 @@ def test_preferences_in_a_side_pane(snap_compare: SnapCompare, live_server: Live
 
     app = ScreenHost(live_server.url, live_server.owner_token, lambda client: PreferencesScreen(client))
     assert snap_compare(app, terminal_size=size, run_before=preferences_edited)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_help_in_a_side_pane(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    async def help_scrolled(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark", "j", "j", "j")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=size, run_before=help_scrolled)
