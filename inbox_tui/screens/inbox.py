@@ -34,6 +34,8 @@ from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual.widgets import Input
 
     from inbox_tui.api.resync import ReadMarks
@@ -266,6 +268,13 @@ class InboxScreen(Screen[None]):
 
     def _template_name(self, notification: InboxNotification) -> str:
         return self.inbox_app.template_names.get(notification.template_id, "")
+
+    def preview_subject(self) -> tuple[InboxNotification, str, datetime] | None:
+        """What the full-screen preview shows: the highlighted row, its template's name, now."""
+        notification = self.inbox.notification
+        if notification is None:
+            return None
+        return notification, self._template_name(notification), self.inbox_app.clock()
 
     def _schedule_preview(self) -> None:
         # Holding j with the preview open would re-render markdown on every row; show the one it stops on.
@@ -632,6 +641,7 @@ class InboxScreen(Screen[None]):
                     self.inbox_app.clock(),
                     self._template_name(notification),
                     open_action=self.action_open_action,
+                    host=self,
                 )
             )
             return

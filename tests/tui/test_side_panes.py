@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 
+from inbox_tui.api.models import InboxAction, InboxNotification
+from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.screens.help import HelpScreen
+from inbox_tui.screens.preview import PreviewScreen
+from inbox_tui.state import InboxState
+from inbox_tui.widgets.header import Link
+from tests.tui.factories import NOW, make, sample_inbox
 from tests.tui.screen_text import screen_lines
 from tests.tui.test_snapshots import inbox, settle
 
@@ -49,3 +58,91 @@ async def test_help_scrolls_with_the_list_keys(size: tuple[int, int]) -> None:
         await pilot.press("pageup")
         await pilot.pause()
         assert table.scroll_y == 0
+
+
+# ----- the full-screen preview (a pane too narrow for the preview beside the list) ------------------
+
+
+def narrow_inbox(notifications: list[InboxNotification] | None = None) -> InboxApp:
+    state = InboxState.from_notifications(notifications if notifications is not None else sample_inbox())
+    return InboxApp(initial=state, clock=fixed_clock(NOW), link=Link("live"))
+
+
+def previewed(app: InboxApp) -> PreviewScreen:
+    assert isinstance(app.screen, PreviewScreen), app.screen
+    return app.screen
+
+
+async def open_preview(pilot: Pilot[Any], *keys: str) -> PreviewScreen:
+    await settle(pilot)
+    await pilot.press(*keys, "enter")
+    await pilot.pause()
+    assert isinstance(pilot.app, InboxApp)
+    return previewed(pilot.app)
+
+
+@pytest.mark.parametrize("size", [(60, 20), (40, 15)], ids=["60x20", "40x15"])
+async def test_the_preview_takes_the_inbox_keys(size: tuple[int, int]) -> None:
+    """r, n/N, y and o act on the notification shown (they did nothing), and the preview follows n/N."""
+    sample = sample_inbox()
+    newest, low_disk, account = sample[0], sample[1], sample[2]
+    app = narrow_inbox()
+    async with app.run_test(size=size) as pilot:
+        preview = await open_preview(pilot)
+        assert preview.notification.id == newest.id and not newest.is_read
+        await pilot.press("r")
+        await pilot.pause()
+        assert preview.notification.is_read and app.state.by_id[newest.id].is_read
+        assert "· read" in str(preview.query_one("#preview-meta").render())
+        await pilot.press("n")
+        await pilot.pause()
+        assert preview.notification.id == low_disk.id
+        await pilot.press("n")
+        await pilot.pause()
+        assert preview.notification.id == account.id
+        await pilot.press("N")
+        await pilot.pause()
+        assert preview.notification.id == low_disk.id
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == low_disk.actions[0].url
+        app.copy_to_clipboard("")
+        await pilot.press("o")  # headless: no browser, so the link is copied (and the row marked read)
+        await pilot.pause()
+        assert app.clipboard == low_disk.actions[0].url
+        assert app.state.by_id[low_disk.id].is_read and preview.notification.is_read
+        footer = screen_lines(app)[-1]
+        assert "Read/unread" in footer and "Action 1" not in footer, footer
+
+
+async def test_the_preview_footer_offers_no_action_when_there_is_none() -> None:
+    """It said `1 Action 1` for a notification without actions."""
+    app = narrow_inbox([make(1, title="Nothing to open", actions=())])
+    async with app.run_test(size=(60, 20)) as pilot:
+        await open_preview(pilot)
+        footer = screen_lines(app)[-1]
+        assert "Action" not in footer and "Open" not in footer and "Back" in footer, footer
+
+
+async def test_j_and_k_scroll_the_preview() -> None:
+    long_body = "\n\n".join(f"Paragraph {i} of a long build log." for i in range(40))
+    app = narrow_inbox([make(1, title="Long", content=long_body, actions=(InboxAction("Log", "https://x.test/1"),))])
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = await open_preview(pilot)
+        view = preview.view
+        assert view.max_scroll_y > 3
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert view.scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert view.scroll_y == 2
+        await pilot.press("G")
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+        await pilot.press("g")
+        await pilot.pause()
+        assert view.scroll_y == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PreviewScreen)

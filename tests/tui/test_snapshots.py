@@ -123,3 +123,15 @@ def test_help_in_a_side_pane(snap_compare: SnapCompare, size: tuple[int, int]) -
         await settle(pilot)
 
     assert snap_compare(inbox(), terminal_size=size, run_before=help_scrolled)
+
+
+@pytest.mark.parametrize("size", [(60, 20), (40, 15)], ids=["60x20", "40x15"])
+def test_full_screen_preview(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Narrow panes show the preview full-screen (at 80 columns it sits beside the list)."""
+
+    async def preview(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=size, run_before=preview)
