@@ -10,11 +10,12 @@ from textual.pilot import Pilot
 
 from inbox_tui.api.models import InboxAction, InboxNotification
 from inbox_tui.app import InboxApp, fixed_clock
+from inbox_tui.screens.filters import FilterScreen, known_targets
 from inbox_tui.screens.help import HelpScreen
 from inbox_tui.screens.preview import PreviewScreen
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
-from tests.tui.factories import NOW, make, sample_inbox
+from tests.tui.factories import NOW, make, many_templates, sample_inbox
 from tests.tui.screen_text import screen_lines
 from tests.tui.test_snapshots import inbox, settle
 
@@ -146,3 +147,41 @@ async def test_j_and_k_scroll_the_preview() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, PreviewScreen)
+
+
+# ----- the filters dialog ---------------------------------------------------------------------------
+
+
+def filter_screen(app: InboxApp) -> FilterScreen:
+    state = app.state
+    return FilterScreen(
+        state.filters,
+        load_templates=None,
+        templates=many_templates(),
+        targets=known_targets([state.by_id[i] for i in state.ids]),
+    )
+
+
+@pytest.mark.parametrize("size", [(60, 15), (60, 20), (80, 24)], ids=["60x15", "60x20", "80x24"])
+async def test_the_filters_dialog_scrolls_to_the_focused_field(size: tuple[int, int]) -> None:
+    """Tab reaches the Targets field and Clear/Cancel/Apply, and each comes into view (they stayed off-screen)."""
+    app = narrow_inbox()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.push_screen(filter_screen(app))
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, FilterScreen)
+        seen: dict[str, bool] = {}
+        for _ in range(12):
+            await pilot.press("tab")
+            await pilot.pause()
+            focused = dialog.focused
+            assert focused is not None
+            if focused.id in ("filter-target-input", "filter-clear", "filter-cancel", "filter-apply"):
+                lines = screen_lines(app)
+                label = {"filter-target-input": "other target UUIDs"}.get(focused.id, str(focused.id)[7:].title())
+                seen[focused.id] = any(label in line for line in lines[:-1])
+        assert seen == dict.fromkeys(("filter-target-input", "filter-clear", "filter-cancel", "filter-apply"), True)
+        footer = screen_lines(app)[-1]
+        assert "esc" in footer and "Cancel" in footer and "^s" in footer and "Apply" in footer, footer

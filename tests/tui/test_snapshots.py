@@ -13,7 +13,7 @@ from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
 from tests.live_server import LiveServer
-from tests.tui.factories import NOW, sample_inbox
+from tests.tui.factories import NOW, many_templates, sample_inbox
 from tests.tui.screen_host import ScreenHost, wait_for
 from tests.tui.screen_host import settle as host_settle
 
@@ -135,3 +135,22 @@ def test_full_screen_preview(snap_compare: SnapCompare, size: tuple[int, int]) -
         await settle(pilot)
 
     assert snap_compare(inbox(), terminal_size=size, run_before=preview)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (60, 15)], ids=["80x24", "60x20", "60x15"])
+def test_filters_dialog(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The dialog with its footer; in the short pane it has scrolled to the focused Apply button."""
+    from inbox_tui.screens.filters import FilterScreen, known_targets
+
+    async def filters(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, InboxApp)
+        state = app.state
+        targets = known_targets([state.by_id[i] for i in state.ids])
+        app.push_screen(FilterScreen(state.filters, load_templates=None, templates=many_templates(), targets=targets))
+        await settle(pilot)
+        app.screen.query_one("#filter-apply").focus()
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=size, run_before=filters)
