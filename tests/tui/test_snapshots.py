@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from inbox_tui.api.client import CoderClient
 from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
@@ -154,3 +156,25 @@ def test_filters_dialog(snap_compare: SnapCompare, size: tuple[int, int]) -> Non
         await settle(pilot)
 
     assert snap_compare(inbox(), terminal_size=size, run_before=filters)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_compose_in_a_side_pane(snap_compare: SnapCompare, live_server: LiveServer, size: tuple[int, int]) -> None:
+    """The form with the dedupe note and the paused-delivery warning, the title still being typed."""
+    from inbox_tui.screens.compose import ComposeScreen
+
+    async def pause() -> None:
+        async with CoderClient(live_server.url, live_server.owner_token) as owner:
+            await owner.set_paused(True)
+
+    asyncio.run(pause())
+
+    async def typing(pilot: Pilot[Any]) -> None:
+        await host_settle(pilot)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ComposeScreen), "the form")
+        await host_settle(pilot)
+        await pilot.press("D", "e", "p", "l", "o", "y")
+        await host_settle(pilot)
+
+    app = ScreenHost(live_server.url, live_server.member_token, lambda client: ComposeScreen(client))
+    assert snap_compare(app, terminal_size=size, run_before=typing)
