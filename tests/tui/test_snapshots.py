@@ -178,3 +178,24 @@ def test_compose_in_a_side_pane(snap_compare: SnapCompare, live_server: LiveServ
 
     app = ScreenHost(live_server.url, live_server.member_token, lambda client: ComposeScreen(client))
     assert snap_compare(app, terminal_size=size, run_before=typing)
+
+
+@pytest.mark.parametrize("role", ["owner", "member"])
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_admin_in_a_side_pane(
+    snap_compare: SnapCompare, live_server: LiveServer, size: tuple[int, int], role: str
+) -> None:
+    """The owner's screen with one template method picked and not saved; the member's without owner keys."""
+    from inbox_tui.screens.admin import AdminScreen, MethodSelect
+
+    async def edited(pilot: Pilot[Any]) -> None:
+        await host_settle(pilot)
+        await wait_for(pilot, lambda: bool(pilot.app.screen.query(MethodSelect)), "the admin screen to load")
+        await host_settle(pilot)
+        if role == "owner":
+            pilot.app.screen.query(MethodSelect).first().value = "webhook"
+            await host_settle(pilot)
+
+    token = live_server.owner_token if role == "owner" else live_server.member_token
+    app = ScreenHost(live_server.url, token, lambda client: AdminScreen(client))
+    assert snap_compare(app, terminal_size=size, run_before=edited)
