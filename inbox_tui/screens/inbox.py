@@ -269,9 +269,9 @@ class InboxScreen(Screen[None]):
     def _template_name(self, notification: InboxNotification) -> str:
         return self.inbox_app.template_names.get(notification.template_id, "")
 
-    def preview_subject(self) -> tuple[InboxNotification, str, datetime] | None:
-        """What the full-screen preview shows: the highlighted row, its template's name, now."""
-        notification = self.inbox.notification
+    def preview_subject(self, notification_id: str | None = None) -> tuple[InboxNotification, str, datetime] | None:
+        """What the full-screen preview shows: the highlighted row (or this one), its template's name, now."""
+        notification = self.state.get(notification_id) if notification_id else self.inbox.notification
         if notification is None:
             return None
         return notification, self._template_name(notification), self.inbox_app.clock()

@@ -40,8 +40,8 @@ class PreviewHost(Protocol):
     def action_copy_url(self) -> None:
         """Copy the highlighted notification's URL."""
 
-    def preview_subject(self) -> tuple[InboxNotification, str, datetime] | None:
-        """The highlighted notification, its template's name and the time now (None: nothing highlighted)."""
+    def preview_subject(self, notification_id: str | None = None) -> tuple[InboxNotification, str, datetime] | None:
+        """A notification (the highlighted one, or the one with this id), its template's name and the time now."""
 
 
 _GROUP = "Full-screen preview"
@@ -108,7 +108,7 @@ class PreviewScreen(Screen[None]):
         """Open action N of this notification (through the inbox screen, which also marks it read)."""
         if self.host is not None:
             self.host.action_open_action(number)
-            self._follow_host()
+            self._follow_host(same=True)
         elif self._open_action is not None:
             self._open_action(number)
 
@@ -117,7 +117,9 @@ class PreviewScreen(Screen[None]):
         if self.host is None or name not in _HOST_ACTIONS:
             return
         getattr(self.host, f"action_{name}")()
-        self._follow_host()
+        # n/N move to another notification; r and y act on this one, which stays on show even when the
+        # list hides it (unread only) and highlights another row.
+        self._follow_host(same=name not in ("next_unread", "previous_unread"))
 
     def action_scroll(self, where: str) -> None:
         """Scroll the notification: down, up, home, end, page_down or page_up."""
@@ -134,10 +136,10 @@ class PreviewScreen(Screen[None]):
         if move is not None:
             move(animate=False)
 
-    def _follow_host(self) -> None:
-        """Show what the host highlights now (the same row read, or the next unread)."""
+    def _follow_host(self, *, same: bool) -> None:
+        """Show this notification as the host has it now (`same`), or what the host highlights now."""
         assert self.host is not None
-        subject = self.host.preview_subject()
+        subject = self.host.preview_subject(self.notification.id if same else None)
         if subject is None:
             return
         notification, template_name, now = subject

@@ -8,6 +8,7 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
+from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import InboxAction, InboxNotification
 from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.screens.filters import FilterScreen, known_targets
@@ -15,7 +16,10 @@ from inbox_tui.screens.help import HelpScreen
 from inbox_tui.screens.preview import PreviewScreen
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
+from tests.live_server import LiveServer
 from tests.tui.factories import NOW, make, many_templates, sample_inbox
+from tests.tui.helpers import seed_custom
+from tests.tui.helpers import settle as live_settle
 from tests.tui.screen_text import screen_lines
 from tests.tui.test_snapshots import inbox, settle
 
@@ -185,3 +189,26 @@ async def test_the_filters_dialog_scrolls_to_the_focused_field(size: tuple[int, 
         assert seen == dict.fromkeys(("filter-target-input", "filter-clear", "filter-cancel", "filter-apply"), True)
         footer = screen_lines(app)[-1]
         assert "esc" in footer and "Cancel" in footer and "^s" in footer and "Apply" in footer, footer
+
+
+async def test_r_in_the_preview_keeps_showing_that_notification_under_unread_only(live_server: LiveServer) -> None:
+    """Against a server, in the unread-only view: the preview stays on the notification it read."""
+    async with CoderClient(live_server.url, live_server.member_token) as member:
+        await seed_custom(member, 3)
+    app = InboxApp(CoderClient(live_server.url, live_server.member_token), owns_client=True, watch=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await live_settle(pilot)
+        await pilot.press("u")
+        await live_settle(pilot)
+        screen = app.inbox_screen
+        assert screen is not None and app.state.filters.read_status == "unread"
+        screen.inbox.focus()  # `u` takes the focus from the list (another item of issue 11)
+        screen.inbox.highlighted = 0
+        preview = await open_preview(pilot)
+        shown = preview.notification.id
+        await pilot.press("r")
+        await live_settle(pilot)
+        assert preview.notification.id == shown and preview.notification.is_read
+        assert app.state.by_id[shown].is_read
+    async with CoderClient(live_server.url, live_server.member_token) as member:
+        assert (await member.list_inbox()).unread_count == 2  # the server has it read too
