@@ -1,9 +1,14 @@
 """Deployment notification administration: pause/resume the notifier, dispatch methods, template methods, test.
 
 Owners can change things; everyone else sees what they may see (whether the notifier is paused, the
-available and default dispatch methods, each template's method) read-only. The role from `/users/me` only
-decides what is offered: the server has the last word, and when it refuses (403, e.g. a role revoked since
-the app started) Coder's message is shown where it happened and the screen turns read-only.
+available and default dispatch methods, each template's method) read-only, and is offered no key or
+control that would only be refused. The role comes from `/users/me` (or the user the app already has) and
+only decides what is offered: the server has the last word, and when it refuses (403, e.g. a role revoked
+since the app started) Coder's message is shown where it happened and the screen turns read-only.
+
+One save model with the preferences: template methods are edits, sent with ctrl+s, and leaving with
+unsaved edits asks first. Pausing or resuming delivery changes the whole deployment at once, so it asks
+before doing it.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Select, Static, Switch
+from textual.widgets import Button, Select, Static, Switch
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import DispatchMethods, NotificationSettings, NotificationTemplate, User
 from inbox_tui.keymap import KeySpec
+from inbox_tui.screens.confirm import ConfirmScreen, UnsavedChangesScreen
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.status_line import StatusLine
 
 TEST_SENT = "Test notification sent."  # Coder's web UI toasts
@@ -32,8 +39,9 @@ RUNNING_TEXT = "Running: notifications are delivered as they come."
 
 _GROUP = "Admin"
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("admin_pause", "p", "toggle_pause", "Pause/resume delivery", "screen", _GROUP, show=True),
-    KeySpec("admin_test", "t", "send_test", "Send a test notification", "screen", _GROUP, show=True),
+    KeySpec("admin_save", "ctrl+s", "save", "Save", "screen", _GROUP, show=True),
+    KeySpec("admin_pause", "p", "toggle_pause", "Pause/resume", "screen", _GROUP, show=True),
+    KeySpec("admin_test", "t", "send_test", "Test notification", "screen", _GROUP, show=True),
     KeySpec("admin_reload", "ctrl+r", "reload", "Reload from the server", "screen", _GROUP),
     KeySpec("admin_next", "j", "app.focus_next", "Next control", "screen", _GROUP),
     KeySpec("admin_previous", "k", "app.focus_previous", "Previous control", "screen", _GROUP),
@@ -67,6 +75,13 @@ class MethodSelect(Select[str]):
         )
         self.template_id = template.id
         self.saved = template.method  # what the server has
+        self.error = ""  # why the last save of this row failed
+
+    @property
+    def pending(self) -> str | None:
+        """The method picked and not saved yet (None: the row matches the server)."""
+        value = self.value
+        return value if isinstance(value, str) and value != self.saved else None
 
 
 class AdminScreen(ModalScreen[None]):
@@ -76,6 +91,8 @@ class AdminScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in KEYS]
+    # Below 90 columns the template names share the row with the method instead of a fixed 44 columns.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
 
     DEFAULT_CSS = """
     AdminScreen {
@@ -99,6 +116,10 @@ class AdminScreen(ModalScreen[None]):
         & MethodSelect { width: 24; margin: 0 2 0 0; }
         & .admin-template StatusLine { width: 1fr; }
         & .admin-hint { color: $text-muted; }
+        & .admin-template StatusLine.-warning { text-style: bold; }
+        &.-narrow .admin-template-name { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; margin: 0 1 0 0; }
+        &.-narrow MethodSelect { width: 18; margin: 0 1 0 0; }
+        &.-narrow .admin-template StatusLine { width: auto; max-width: 10; }
     }
     """
 
@@ -142,8 +163,8 @@ class AdminScreen(ModalScreen[None]):
             yield Static("Dispatch methods", classes="admin-section", markup=False)
             yield Static("…", id="admin-methods", markup=False)
             yield StatusLine(id="methods-status")
-            yield Static("Test notification", classes="admin-section", markup=False)
-            with Horizontal(classes="admin-row"):
+            yield Static("Test notification", classes="admin-section owner-only", markup=False)
+            with Horizontal(classes="admin-row owner-only"):
                 yield Button("Send test notification", id="admin-test", disabled=True, compact=True)
                 yield StatusLine(id="test-status")
             yield Static("Template methods", classes="admin-section", markup=False)
@@ -153,7 +174,7 @@ class AdminScreen(ModalScreen[None]):
                 markup=False,
             )
             yield Vertical(id="admin-templates")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()
@@ -219,6 +240,10 @@ class AdminScreen(ModalScreen[None]):
         self.query_one("#admin-paused", Switch).disabled = not self.can_admin or self.settings is None
         for select in self.query(MethodSelect):
             select.disabled = not self.can_admin
+        # Members are offered only what they can do: no test section, no owner keys in the footer.
+        for part in self.query(".owner-only"):
+            part.display = self.can_admin
+        self.refresh_bindings()
 
     def _show_settings(self) -> None:
         switch = self.query_one("#admin-paused", Switch)
@@ -247,6 +272,8 @@ class AdminScreen(ModalScreen[None]):
 
     async def _build_templates(self, error: ApiError | None) -> None:
         holder = self.query_one("#admin-templates", Vertical)
+        # A reload keeps the methods picked and not saved yet, as the preferences keep their edits.
+        kept = {select.template_id: select.pending for select in self.pending}
         await holder.remove_children()
         if error is not None:
             line = StatusLine()
@@ -268,6 +295,12 @@ class AdminScreen(ModalScreen[None]):
                 )
             )
         await holder.mount_all(rows)
+        for select in self.query(MethodSelect):
+            method = kept.get(select.template_id)
+            if method is not None and method != select.saved:
+                with self.prevent(Select.Changed):
+                    select.value = method
+                self._show_pending(select)
 
     # ----- refusals -------------------------------------------------------------------------------
 
@@ -285,15 +318,29 @@ class AdminScreen(ModalScreen[None]):
 
     @on(Switch.Changed, "#admin-paused")
     def paused_switched(self, event: Switch.Changed) -> None:
-        """The owner flipped the switch."""
+        """The owner flipped the switch: ask first, it changes the whole deployment."""
         if self.settings is not None and event.value != self.settings.notifier_paused:
-            self.set_paused(event.value)
+            self._confirm_pause(event.value)
 
     def action_toggle_pause(self) -> None:
-        """Pause when running, resume when paused."""
+        """Pause when running, resume when paused (after asking)."""
         if self.settings is None or not self.can_admin:
             return
         self.query_one("#admin-paused", Switch).value = not self.settings.notifier_paused
+
+    def _confirm_pause(self, paused: bool) -> None:
+        if paused:
+            question = "Pause delivery for the whole deployment? New notifications wait in the queue until resumed."
+        else:
+            question = "Resume delivery for the whole deployment? Everything queued meanwhile goes out now."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.set_paused(paused)
+            else:
+                self._show_settings()  # the switch goes back to what the server has
+
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(group="admin-pause", exit_on_error=False)
     async def set_paused(self, paused: bool) -> None:
@@ -348,29 +395,97 @@ class AdminScreen(ModalScreen[None]):
 
     @on(Select.Changed)
     def method_changed(self, event: Select.Changed) -> None:
-        """A template's method was picked."""
+        """A template's method was picked: an edit, sent with ctrl+s (as in the preferences)."""
         select = event.select
-        if not isinstance(select, MethodSelect) or not isinstance(event.value, str):
+        if not isinstance(select, MethodSelect):
             return
-        if event.value == select.saved:
+        select.error = ""
+        self._show_pending(select)
+        self._show_summary()
+
+    def _show_pending(self, select: MethodSelect) -> None:
+        status = self.query_one(f"#ms-{select.template_id}", StatusLine)
+        if select.error:
+            status.show(f"✗ not saved: {select.error}", "error")
+        elif select.pending is not None:
+            status.show("● unsaved", "warning")
+        else:
+            status.clear()
+
+    @property
+    def pending(self) -> list[MethodSelect]:
+        """The template rows whose method differs from the server's."""
+        return [select for select in self.query(MethodSelect) if select.pending is not None]
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        """True while some template method is picked and not saved (the app may ask before quitting)."""
+        return bool(self.pending)
+
+    def _show_summary(self) -> None:
+        count = len(self.pending)
+        if count:
+            noun = "change" if count == 1 else "changes"
+            self.role_line.show(f"{count} unsaved template method {noun}; ctrl+s saves.", "warning")
+        else:
+            self._show_role()
+
+    def action_save(self) -> None:
+        """Send the template methods that changed."""
+        if not self.can_admin:
             return
-        self.set_method(select, event.value)
+        self._save(close_after=False)
+
+    def _save(self, *, close_after: bool) -> None:
+        if "methods" in self.busy:
+            self.role_line.show("Still saving the last changes…", "busy")
+            return
+        pending = [(select, select.pending) for select in self.pending]
+        if not pending:
+            if close_after:
+                self.dismiss(None)
+            else:
+                self.role_line.show("Nothing to save: the server already has these methods.", "info")
+            return
+        self.busy.add("methods")
+        self.save_methods([(select, method) for select, method in pending if method is not None], close_after)
 
     @work(group="admin-method", exit_on_error=False)
-    async def set_method(self, select: MethodSelect, method: str) -> None:
-        """PUT the template's method; a refusal puts the old choice back and says why beside it."""
-        status = self.query_one(f"#ms-{select.template_id}", StatusLine)
-        status.show("Saving…", "busy")
+    async def save_methods(self, changes: list[tuple[MethodSelect, str]], close_after: bool) -> None:
+        """PUT each changed template method; a refusal keeps the edit and says why beside it."""
+        saved = 0
         try:
-            await self.client.set_template_method(select.template_id, method)
-        except ApiError as error:
-            with self.prevent(Select.Changed):
-                select.value = select.saved
-            self._refused(error, status, "")
+            for select, method in changes:
+                status = self.query_one(f"#ms-{select.template_id}", StatusLine)
+                status.show("Saving…", "busy")
+                try:
+                    await self.client.set_template_method(select.template_id, method)
+                except ApiError as error:
+                    select.error = error.message or error.describe()
+                    self._refused(error, status, "")
+                    if error.status == 403:
+                        break
+                    continue
+                select.saved = method
+                saved += 1
+                self.templates = [
+                    replace(t, method=method) if t.id == select.template_id else t for t in self.templates
+                ]
+                status.show("Saved.", "success")
+        finally:
+            self.busy.discard("methods")
+        if self.refused:
             return
-        select.saved = method
-        self.templates = [replace(t, method=method) if t.id == select.template_id else t for t in self.templates]
-        status.show("Saved.", "success")
+        if close_after and not self.pending:
+            self.app.notify(f"Saved {saved} template method{'s' if saved != 1 else ''}.", title="Admin")
+            self.dismiss(None)
+            return
+        if self.pending:
+            self.role_line.show(
+                "Some template methods were not saved; your choices are kept. ctrl+s tries again.", "error"
+            )
+        else:
+            self.role_line.show(f"Saved {saved} template method{'s' if saved != 1 else ''}.", "success")
 
     # ----- other keys -----------------------------------------------------------------------------
 
@@ -379,11 +494,23 @@ class AdminScreen(ModalScreen[None]):
         self.load()
 
     def action_close(self) -> None:
-        """Back to where we came from."""
-        self.dismiss(None)
+        """Back to where we came from; with unsaved template methods, ask first."""
+        count = len(self.pending)
+        if not count or not self.can_admin:
+            self.dismiss(None)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "save":
+                self._save(close_after=True)
+            elif answer == "discard":
+                self.dismiss(None)
+
+        question = f"{count} unsaved template method{'s' if count != 1 else ''}. Save before leaving?"
+        self.app.push_screen(UnsavedChangesScreen(question), answered)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Owner actions are greyed out in the footer for everyone else."""
-        if action in ("toggle_pause", "send_test"):
-            return True if self.can_admin else None
+        """Owner actions are not offered (nor shown in the footer) to anyone else."""
+        if action in ("toggle_pause", "send_test", "save"):
+            return self.can_admin
         return True

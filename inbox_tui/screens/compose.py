@@ -5,6 +5,10 @@ both fields non-empty after trimming whitespace, the title at most 120 bytes and
 bytes of UTF-8 (exactly the limit is allowed). Anything the server still refuses lands on the field its
 message names (`content.title`, `content.message`); everything else is said under the form. Nothing typed
 is lost on a refusal. ctrl+e edits the message in `$VISUAL` / `$EDITOR`.
+
+Coder says "sent" even when nothing will arrive: the form warns when Custom Notification is off in the
+user's preferences or delivery is paused (`api.send_warnings`), and says that the same title and message
+within a minute are deduplicated.
 """
 
 from __future__ import annotations
@@ -24,19 +28,23 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.keymap import KeySpec
 from inbox_tui.screens.confirm import UnsavedChangesScreen
 from inbox_tui.widgets.byte_counter import ByteCounter, byte_length
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.markdown_preview import MarkdownPreview
 from inbox_tui.widgets.status_line import StatusLine
 
 TITLE_LIMIT = 120
 MESSAGE_LIMIT = 2000
 SENT_MESSAGE = "A custom notification has been sent."  # the Coder CLI's words
+INVALID_MESSAGE = "Not sent: fix the fields marked above."
+# Coder's enqueuer drops a message identical to one sent to the same user in the last minute.
+DEDUPE_NOTE = "The same title and message again within a minute arrive once (deduplicated)."
 
 Field = Literal["title", "message"]
 
@@ -116,6 +124,7 @@ class ComposeScreen(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in KEYS]
     AUTO_FOCUS = "#compose-title"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     DEFAULT_CSS = """
     ComposeScreen {
@@ -130,7 +139,9 @@ class ComposeScreen(ModalScreen[bool]):
             padding: 0 1;
         }
         & #compose-heading { text-style: bold; }
-        & #compose-recipient { color: $text-muted; margin: 0 0 1 0; }
+        & #compose-recipient { color: $text-muted; }
+        & #compose-dedupe { color: $text-muted; margin: 0 0 1 0; }
+        & #compose-warnings { margin: 0 0 1 0; }
         & .compose-label { height: 1; width: 1fr; }
         & .compose-label Label { width: 1fr; text-style: bold; }
         & #compose-title { margin: 0; }
@@ -140,6 +151,12 @@ class ComposeScreen(ModalScreen[bool]):
         & .-invalid { border: tall $error; }
         & .compose-error { padding: 0 1; }
         & #compose-status { margin: 1 0 0 0; }
+        /* A short pane (60x20) keeps the room for the message: no recipient line, a one-row title. */
+        &.-short #compose-dialog { height: 100%; min-height: 0; }
+        &.-short #compose-recipient { display: none; }
+        &.-short #compose-title { border: none; height: 1; padding: 0 1; background: $boost; }
+        &.-short #compose-title.-invalid { border: none; background: $error 30%; }
+        &.-short #compose-editors { min-height: 4; }
     }
     """
 
@@ -151,6 +168,9 @@ class ComposeScreen(ModalScreen[bool]):
         self._initial_message = message
         self.sending = False
         self.sent = False
+        self.warnings: list[str] = []
+        # Set while the status line says what is wrong with the fields; cleared once they are right.
+        self._fields_notice = False
         # A field's "required" error waits until it was edited or a send was tried (no shouting at a blank form).
         self.touched: set[Field] = set()
         if title:
@@ -177,10 +197,18 @@ class ComposeScreen(ModalScreen[bool]):
                 id="compose-recipient",
                 markup=False,
             )
+            yield Static(DEDUPE_NOTE, id="compose-dedupe", markup=False)
+            yield StatusLine(id="compose-warnings")
             with Horizontal(classes="compose-label"):
                 yield Label("Title")
                 yield ByteCounter(TITLE_LIMIT, id="title-counter")
-            yield Input(self._initial_title, placeholder="What happened, in a line", id="compose-title")
+            # select_on_focus off: tabbing back into the title must not make the next key replace it.
+            yield Input(
+                self._initial_title,
+                placeholder="What happened, in a line",
+                id="compose-title",
+                select_on_focus=False,
+            )
             yield StatusLine(id="title-error", classes="compose-error")
             with Horizontal(classes="compose-label"):
                 yield Label("Message (Markdown)")
@@ -198,10 +226,19 @@ class ComposeScreen(ModalScreen[bool]):
                 yield preview
             yield StatusLine(id="message-error", classes="compose-error")
             yield StatusLine(id="compose-status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._check()
+        self._load_warnings()
+
+    @work(group="compose-warnings", exit_on_error=False)
+    async def _load_warnings(self) -> None:
+        """Say up front when what is sent will not arrive (preference off, delivery paused)."""
+        from inbox_tui.api.send_warnings import custom_send_warnings
+
+        self.warnings = [warning.message for warning in await custom_send_warnings(self.client)]
+        self.query_one("#compose-warnings", StatusLine).show("\n".join(f"⚠ {w}" for w in self.warnings), "warning")
 
     @property
     def title_input(self) -> Input:
@@ -235,6 +272,9 @@ class ComposeScreen(ModalScreen[bool]):
             text = (server or {}).get(field) or (problems.get(field) if field in self.touched else None)
             self.query_one(f"#{field}-error", StatusLine).show(text or "", "error")
             widget.set_class(bool(text), "-invalid")
+        if self._fields_notice and not problems and not server:
+            self._fields_notice = False
+            self.status.show("", "info")  # the fields are right now: "fix the fields" no longer holds
         return problems
 
     @on(Input.Changed, "#compose-title")
@@ -265,7 +305,8 @@ class ComposeScreen(ModalScreen[bool]):
         problems = self._check()
         if problems:
             (self.title_input if "title" in problems else self.message_area).focus()
-            self.status.show("Not sent: fix the fields marked above.", "error")
+            self.status.show(INVALID_MESSAGE, "error")
+            self._fields_notice = True
             return
         self.sending = True
         self.send(self.title_input.value, self.message_area.text)
@@ -281,6 +322,7 @@ class ComposeScreen(ModalScreen[bool]):
             if fields:
                 self._check(server=fields)
                 self.status.show(f"Not sent: {error.message}", "error")
+                self._fields_notice = True
                 (self.title_input if "title" in fields else self.message_area).focus()
             else:
                 self.status.show_error(error, "Not sent; your text is kept.")
@@ -288,7 +330,10 @@ class ComposeScreen(ModalScreen[bool]):
         finally:
             self.sending = False
         self.sent = True
-        self.app.notify(SENT_MESSAGE, title="Sent")
+        if self.warnings:
+            self.app.notify("\n".join((SENT_MESSAGE, *self.warnings)), title="Sent", severity="warning", markup=False)
+        else:
+            self.app.notify(SENT_MESSAGE, title="Sent")
         self.dismiss(True)
 
     # ----- $EDITOR --------------------------------------------------------------------------------

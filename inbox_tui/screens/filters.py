@@ -13,7 +13,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, SelectionList, Static
@@ -21,6 +21,7 @@ from textual.widgets.selection_list import Selection
 
 from inbox_tui.api.models import InboxNotification, NotificationTemplate
 from inbox_tui.state import READ_STATUSES, Filters, ReadStatus
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.render import clean_line
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -51,20 +52,27 @@ def parse_targets(text: str) -> tuple[list[str], list[str]]:
 class FilterScreen(ModalScreen[Filters | None]):
     """Pick filters; dismisses with the new Filters, or None when cancelled."""
 
+    # A short pane (60x15) cannot show the whole form: it scrolls to the focused field, lists get shorter.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
     DEFAULT_CSS = """
     FilterScreen {
         align: center middle;
-        & > Vertical {
+        & > VerticalScroll {
             width: 96;
             max-width: 100%;
-            height: 90%;
+            height: auto;
+            max-height: 100%;
             border: thick $primary 60%;
             background: $surface;
             padding: 0 1;
         }
         & .filter-heading { text-style: bold; margin: 1 0 0 0; }
         & RadioSet { width: 100%; layout: horizontal; }
-        & #filter-templates { height: 1fr; min-height: 5; }
+        & #filter-templates { height: auto; max-height: 16; min-height: 3; }
+        &.-short #filter-templates { max-height: 6; }
+        &.-short #filter-targets { max-height: 4; }
+        &.-short .filter-heading { margin: 0; }
         & #filter-targets { height: auto; max-height: 8; }
         & #filter-error { color: $text-error; height: auto; }
         & > .filter-screen--muted { color: $text-muted; }
@@ -76,8 +84,8 @@ class FilterScreen(ModalScreen[Filters | None]):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"filter-screen--muted"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="filters_cancel"),
-        Binding("ctrl+s", "apply", "Apply", id="filters_apply"),
+        Binding("escape", "cancel", "Cancel", id="filters_cancel", show=True, key_display="esc"),
+        Binding("ctrl+s", "apply", "Apply", id="filters_apply", show=True),
     ]
 
     def __init__(
@@ -95,7 +103,7 @@ class FilterScreen(ModalScreen[Filters | None]):
         self._targets = dict(targets or {})
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll(can_focus=False):
             yield Static("Filters", classes="filter-heading", markup=False)
             yield Label("Read status", classes="filter-heading")
             with RadioSet(id="filter-read-status"):
@@ -120,6 +128,7 @@ class FilterScreen(ModalScreen[Filters | None]):
                 yield Button("Clear", id="filter-clear")
                 yield Button("Cancel", id="filter-cancel")
                 yield Button("Apply", id="filter-apply", variant="primary")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         targets = self.query_one("#filter-targets", SelectionList)

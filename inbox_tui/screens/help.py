@@ -14,9 +14,12 @@ from textual.widgets import Static
 
 from inbox_tui.keymap import SPECS, display_keys, effective_keys
 
+# Below this many columns the binding ids are left out, so that rows do not wrap (a side pane).
+IDS_FROM_WIDTH = 76
 
-def help_text(keymap: Mapping[str, str]) -> Content:
-    """The key table: group headings, then `keys  description  (binding id)` rows."""
+
+def help_text(keymap: Mapping[str, str], show_ids: bool = True) -> Content:
+    """The key table: group headings, then `keys  description  (binding id)` rows (ids only when wide)."""
     keys = effective_keys(keymap)
     numbered = [spec for spec in SPECS if spec.id.startswith("open_action_")]
     # Nine "open action N" rows say one thing; list them one by one only once someone remapped them.
@@ -27,7 +30,7 @@ def help_text(keymap: Mapping[str, str]) -> Content:
         if fold and spec.id.startswith("open_action_"):
             if spec.id != "open_action_1":
                 continue
-            shown, description, binding_id = "1…9", "Open action N", "open_action_1 … open_action_9"
+            shown, description, binding_id = "1…9", "Open action N", "open_action_1…9"
         else:
             shown, description, binding_id = display_keys(keys[spec.id]), spec.description, spec.id
         if spec.group != group:
@@ -35,16 +38,19 @@ def help_text(keymap: Mapping[str, str]) -> Content:
             if rows:
                 rows.append(Content(""))
             rows.append(Content(group).stylize(".help-screen--group"))
-        rows.append(
-            Content.assemble(
+        if show_ids:
+            row = Content.assemble(
                 (f"  {shown:<14}", ".help-screen--key"),
                 f"{description:<30}",
                 (binding_id, ".help-screen--muted"),
             )
-        )
+        else:
+            row = Content.assemble((f" {shown:<10}", ".help-screen--key"), description)
+        rows.append(row)
     rows.append(Content(""))
+    ids = "by its id" if show_ids else "by its id (docs/keymap.md)"
     rows.append(
-        Content('Remap any key by its id in the config file, e.g. [keys] toggle_read = "x". Esc closes.').stylize(
+        Content(f'Remap any key {ids} in the config file, e.g. [keys] toggle_read = "x". Esc closes.').stylize(
             ".help-screen--muted"
         )
     )
@@ -76,6 +82,13 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="help_close"),
+        # The list's own keys scroll the table too: the hand is already on j/k.
+        Binding("j,down", "scroll('down')", "Scroll down", id="help_down"),
+        Binding("k,up", "scroll('up')", "Scroll up", id="help_up"),
+        Binding("g,home", "scroll('home')", "Top", id="help_top"),
+        Binding("G,end", "scroll('end')", "Bottom", id="help_bottom"),
+        Binding("pagedown,ctrl+d,space", "scroll('page_down')", "Page down", id="help_page_down"),
+        Binding("pageup,ctrl+u", "scroll('page_up')", "Page up", id="help_page_up"),
     ]
 
     def __init__(self, keymap: Mapping[str, str]) -> None:
@@ -87,6 +100,25 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Keys", id="help-title", markup=False)
             with VerticalScroll():
                 yield Static(help_text(self.keymap), id="help-keys")
+
+    def on_resize(self) -> None:
+        """Drop the binding-id column in a narrow pane rather than wrap every row."""
+        self.query_one("#help-keys", Static).update(help_text(self.keymap, self.size.width >= IDS_FROM_WIDTH))
+
+    def action_scroll(self, where: str) -> None:
+        """Scroll the key table: down, up, home, end, page_down or page_up."""
+        table = self.query_one(VerticalScroll)
+        moves = {
+            "down": table.scroll_down,
+            "up": table.scroll_up,
+            "home": table.scroll_home,
+            "end": table.scroll_end,
+            "page_down": table.scroll_page_down,
+            "page_up": table.scroll_page_up,
+        }
+        move = moves.get(where)
+        if move is not None:
+            move(animate=False)
 
     def action_close(self) -> None:
         """Back to the inbox."""

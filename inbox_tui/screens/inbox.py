@@ -41,6 +41,8 @@ from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual.widgets import Input
 
     from inbox_tui.api.resync import ReadMarks
@@ -322,6 +324,13 @@ class InboxScreen(Screen[None]):
     def _template_name(self, notification: InboxNotification) -> str:
         return self.context.templates.names.get(notification.template_id, "")
 
+    def preview_subject(self, notification_id: str | None = None) -> tuple[InboxNotification, str, datetime] | None:
+        """What the full-screen preview shows: the highlighted row (or this one), its template's name, now."""
+        notification = self.state.get(notification_id) if notification_id else self.inbox.notification
+        if notification is None:
+            return None
+        return notification, self._template_name(notification), self.feed.clock()
+
     def _schedule_preview(self) -> None:
         # Holding j with the preview open would re-render markdown on every row; show the one it stops on.
         if self._preview_timer is not None:
@@ -588,6 +597,7 @@ class InboxScreen(Screen[None]):
                     self.feed.clock(),
                     self._template_name(notification),
                     open_action=self.action_open_action,
+                    host=self,
                 )
             )
             return

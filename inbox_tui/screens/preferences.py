@@ -21,7 +21,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, Switch
+from textual.widgets import Static, Switch
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
@@ -34,6 +34,7 @@ from inbox_tui.api.models import (
 )
 from inbox_tui.keymap import KeySpec
 from inbox_tui.screens.confirm import UnsavedChangesScreen
+from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.status_line import StatusLine
 
 _GROUP = "Preferences"
@@ -195,6 +196,14 @@ class PreferencesScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in KEYS]
     AUTO_FOCUS = "Switch"
 
+    # Side panes are first-class: below 80 columns "(default)" goes, below 60 the method column goes.
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (60, "-medium"),
+        (80, "-wide"),
+        (110, "-very-wide"),
+    ]
+
     DEFAULT_CSS = """
     PreferencesScreen {
         layout: vertical;
@@ -207,15 +216,27 @@ class PreferencesScreen(ModalScreen[None]):
         & .prefs-row:focus-within, & .prefs-group-row:focus-within { background: $accent 25%; }
         & Switch { border: none; padding: 0; height: 1; width: 6; margin: 0 1 0 0; background: transparent; }
         & Switch:focus { border: none; }
+        & .prefs-state { width: 5; text-style: bold; }
+        & .prefs-state.-off { color: $text-muted; text-style: none; }
         & .prefs-group-row .prefs-name { text-style: bold; color: $text-accent; }
-        & .prefs-name { width: 1fr; }
-        & .prefs-count { width: 16; color: $text-muted; }
-        & .prefs-method { width: 20; color: $text; }
+        /* One line per row: a long name ends in an ellipsis instead of running into the next column. */
+        & .prefs-name, & .prefs-method, & .prefs-default, & .prefs-note, & .prefs-count {
+            text-wrap: nowrap; text-overflow: ellipsis; height: 1;
+        }
+        & .prefs-name { width: 1fr; margin: 0 1 0 0; }
+        & .prefs-count { width: auto; max-width: 16; color: $text-muted; }
+        & .prefs-method { width: 8; color: $text; }
+        & .prefs-default { width: 10; color: $text-muted; }
         & .prefs-method.-default { color: $text-muted; }
-        & .prefs-note { width: 34; }
+        & .prefs-note { width: 12; }
         & .prefs-note.-unsaved { color: $text-warning; }
         & .prefs-note.-failed { color: $text-error; }
         & GroupSwitch.-mixed > .switch--slider { color: $warning; }
+        &.-very-wide .prefs-note { width: 34; }
+        &.-medium .prefs-default { display: none; }
+        &.-narrow .prefs-method, &.-narrow .prefs-default { display: none; }
+        &.-narrow .prefs-note { width: auto; max-width: 10; }
+        &.-narrow #prefs-body { padding: 0; }
     }
     """
 
@@ -246,7 +267,7 @@ class PreferencesScreen(ModalScreen[None]):
         body = VerticalScroll(id="prefs-body")
         body.can_focus = False
         yield body
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.status.show("Loading…", "busy")
@@ -295,6 +316,7 @@ class PreferencesScreen(ModalScreen[None]):
             on, total = model.group_counts(templates)
             header = Horizontal(
                 GroupSwitch(group, index, on == total),
+                Static("", classes="prefs-state", id=f"gs-{index}", markup=False),
                 Static(Content(group), classes="prefs-name"),
                 Static("", classes="prefs-count", id=f"count-{index}", markup=False),
                 classes="prefs-group-row",
@@ -315,11 +337,12 @@ class PreferencesScreen(ModalScreen[None]):
     def _row(self, template: NotificationTemplate) -> Horizontal:
         assert self.model is not None
         method, is_default = method_of(template, self.methods)
-        label = f"{method} (default)" if is_default else method
         return Horizontal(
             TemplateSwitch(template.id, self.model.enabled(template.id)),
+            Static("", classes="prefs-state", id=f"s-{template.id}", markup=False),
             Static(Content(template.name or template.id), classes="prefs-name"),
-            Static(Content(label), classes="prefs-method -default" if is_default else "prefs-method"),
+            Static(Content(method), classes="prefs-method -default" if is_default else "prefs-method"),
+            Static("(default)" if is_default else "", classes="prefs-default", markup=False),
             Static("", classes="prefs-note", id=f"n-{template.id}", markup=False),
             classes="prefs-row",
         )
@@ -341,6 +364,7 @@ class PreferencesScreen(ModalScreen[None]):
         else:
             text = f"{on} of {total} on"
         self.query_one(f"#count-{index}", Static).update(Content(text))
+        self._show_state(f"#gs-{index}", "on" if on == total else "off" if on == 0 else "some")
 
     def _refresh_note(self, template_id: str) -> None:
         assert self.model is not None
@@ -357,6 +381,13 @@ class PreferencesScreen(ModalScreen[None]):
         note.set_class(pending and not error, "-unsaved")
         note.update(Content(text))
         note.tooltip = error or None
+        self._show_state(f"#s-{template_id}", "on" if self.model.enabled(template_id) else "off")
+
+    def _show_state(self, selector: str, text: str) -> None:
+        """The switch's state as a word too: a monochrome terminal shows no slider colour."""
+        state = self.query_one(selector, Static)
+        state.set_class(text == "off", "-off")
+        state.update(Content(text))
 
     def _show_summary(self) -> None:
         if self.model is None:

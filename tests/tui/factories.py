@@ -13,6 +13,7 @@ from inbox_tui.api.models import (
     InboxAction,
     InboxEvent,
     InboxNotification,
+    NotificationTemplate,
 )
 
 NOW = datetime(2025, 6, 2, 12, 0, 0, tzinfo=UTC)
@@ -139,4 +140,22 @@ def sample_inbox() -> list[InboxNotification]:
             icon="https://coder.example.com/icon/report.svg",
             targets=None,
         ),
+    ]
+
+
+def many_templates(count: int = 24) -> list[NotificationTemplate]:
+    """More templates than a short pane's filter list shows at once."""
+    return [
+        NotificationTemplate(
+            id=str(uuid.UUID(int=1000 + n)),
+            name=f"Template {n:02}",
+            title_template="",
+            body_template="",
+            actions=(),
+            group="Workspace Events",
+            method="",
+            kind="system",
+            enabled_by_default=True,
+        )
+        for n in range(count)
     ]

@@ -15,9 +15,11 @@ from textual.widgets import Button, Static, Switch
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import TEST_TEMPLATE_ID, User
 from inbox_tui.screens.admin import PAUSED_TEXT, RUNNING_TEXT, TEST_FAILED, TEST_SENT, AdminScreen, MethodSelect
+from inbox_tui.screens.confirm import ConfirmScreen, UnsavedChangesScreen
 from inbox_tui.widgets.status_line import StatusLine
 from tests.live_server import LiveServer
 from tests.tui.screen_host import WAIT, ScreenHost, settle, wait_for
+from tests.tui.screen_text import screen_lines
 
 SIZE = (120, 50)
 WORKSPACE_DELETED = "f517da0b-cdc9-410f-ab89-a86107c420ed"
@@ -81,12 +83,18 @@ async def test_owner_pauses_and_resumes(live_server: LiveServer, owner: CoderCli
         assert not paused.disabled and paused.value is False
         assert text_of(app, "#admin-paused-label") == RUNNING_TEXT
         await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # it changes the whole deployment: asked first
+        await pilot.press("y")
         await settle(pilot)
         assert (await owner.settings()).notifier_paused is True
         assert paused.value is True and text_of(app, "#admin-paused-label") == PAUSED_TEXT
         assert status(app, "paused-status").text == "Notifications are now paused."
         paused.focus()
-        await pilot.press("space")  # the switch itself works too
+        await pilot.press("space")  # the switch itself works too, and asks too
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await settle(pilot)
         assert (await owner.settings()).notifier_paused is False
         assert status(app, "paused-status").text == "Notifications are now resumed."
@@ -125,10 +133,15 @@ async def test_owner_sets_a_template_method(live_server: LiveServer, owner: Code
         await pilot.press("enter", "down", "down", "enter")  # default (smtp) -> smtp -> webhook
         await settle(pilot)
         assert select.value == "webhook"
+        assert status(app, f"ms-{WORKSPACE_DELETED}").text == "● unsaved"  # saved with ctrl+s, as preferences
+        assert {t.id: t.method for t in await owner.templates()}[WORKSPACE_DELETED] == ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
         assert status(app, f"ms-{WORKSPACE_DELETED}").text == "Saved."
         methods = {t.id: t.method for t in await owner.templates()}
         assert methods[WORKSPACE_DELETED] == "webhook"
         select.value = ""  # back to the deployment default
+        await pilot.press("ctrl+s")
         await settle(pilot)
     assert {t.id: t.method for t in await owner.templates()}[WORKSPACE_DELETED] == ""
 
@@ -140,10 +153,11 @@ async def test_a_refused_method_change_is_shown_beside_it(live_server: LiveServe
         select = screen(app).query_one(f"#m-{WORKSPACE_DELETED}", MethodSelect)
         live_server.stop()
         select.value = "smtp"
+        await pilot.press("ctrl+s")
         await settle(pilot)
         line = status(app, f"ms-{WORKSPACE_DELETED}")
         assert line.kind == "error" and "connection refused" in line.text
-        assert select.value == ""  # back to what the server has
+        assert select.value == "smtp" and screen(app).has_unsaved_changes  # the choice is kept for a retry
         assert screen(app).can_admin  # not a 403: the screen stays usable
         live_server.start()
 
@@ -192,7 +206,7 @@ async def test_a_403_on_pause_puts_the_switch_back(
     app = host(live_server, live_server.member_token, stale)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
-        await pilot.press("p")
+        await pilot.press("p", "y")
         await settle(pilot)
         assert screen(app).query_one("#admin-paused", Switch).value is False
         assert "Forbidden." in status(app, "paused-status").text
@@ -224,3 +238,69 @@ async def test_opened_by_name_from_the_inbox_app(live_server: LiveServer) -> Non
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, AdminScreen)
+
+
+# ----- side panes (80x24, 60x20): ask before pausing, one save model, members see what they can do ----
+
+
+SIDE_PANES = pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+
+
+@SIDE_PANES
+async def test_pausing_asks_first_and_no_changes_nothing(
+    live_server: LiveServer, owner: CoderClient, size: tuple[int, int]
+) -> None:
+    app = host(live_server, live_server.owner_token)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "whole deployment" in app.screen.question
+        await pilot.press("n")
+        await settle(pilot)
+        assert screen(app).query_one("#admin-paused", Switch).value is False
+        assert text_of(app, "#admin-paused-label") == RUNNING_TEXT
+    assert (await owner.settings()).notifier_paused is False
+
+
+@SIDE_PANES
+async def test_leaving_with_an_unsaved_method_asks(
+    live_server: LiveServer, owner: CoderClient, size: tuple[int, int]
+) -> None:
+    app = host(live_server, live_server.owner_token)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        select = screen(app).query_one(f"#m-{WORKSPACE_DELETED}", MethodSelect)
+        select.value = "webhook"
+        await pilot.pause()
+        assert "unsaved" in status(app, "admin-role").text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedChangesScreen)
+        await pilot.press("escape")  # stay
+        await pilot.pause()
+        assert app.screen is screen(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("s")  # save, then leave
+        await wait_for(pilot, lambda: not screen(app).is_attached, "the screen to close after saving")
+    assert {t.id: t.method for t in await owner.templates()}[WORKSPACE_DELETED] == "webhook"
+
+
+@SIDE_PANES
+async def test_members_are_offered_only_what_they_can_do(live_server: LiveServer, size: tuple[int, int]) -> None:
+    """No `p Pause/resume delivery`, `t Send a test notification` or ctrl+s for a member; an owner has them."""
+    member_app = host(live_server, live_server.member_token)
+    async with member_app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        footer = screen_lines(member_app)[-1]
+        assert "Pause" not in footer and "test" not in footer and "Save" not in footer, footer
+        assert "Close" in footer
+        assert not any(part.display for part in screen(member_app).query(".owner-only"))  # no test section
+        assert not any("Send test notification" in line for line in screen_lines(member_app))
+    owner_app = host(live_server, live_server.owner_token)
+    async with owner_app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        footer = screen_lines(owner_app)[-1]
+        assert "Save" in footer and "Pause" in footer, footer

@@ -327,3 +327,84 @@ async def test_c_opens_it_from_the_inbox_app(live_server: LiveServer, member: Co
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, ComposeScreen), "the form to close")
     await arrived(member, "From the inbox")
+
+
+# ----- side panes (80x24, 60x20): honest feedback ---------------------------------------------------
+
+
+SIDE_PANES = pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+
+
+@SIDE_PANES
+async def test_the_fix_the_fields_notice_goes_once_they_are_fixed(
+    live_server: LiveServer, size: tuple[int, int]
+) -> None:
+    app = host(live_server)
+    async with app.run_test(size=size) as pilot:
+        await opened(pilot)
+        form = screen(app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert form.status.text == "Not sent: fix the fields marked above."
+        await type_text(pilot, "Deploy")
+        await pilot.pause()
+        assert form.status.text == "Not sent: fix the fields marked above."  # the message is still empty
+        await pilot.press("enter")
+        await type_text(pilot, "done")
+        await pilot.pause()
+        assert form.status.text == ""
+
+
+@SIDE_PANES
+async def test_tabbing_back_into_the_title_keeps_its_text(live_server: LiveServer, size: tuple[int, int]) -> None:
+    """Typing after shift+tab goes on from the cursor instead of replacing the selected title."""
+    app = host(live_server)
+    async with app.run_test(size=size) as pilot:
+        await opened(pilot)
+        form = screen(app)
+        await type_text(pilot, "Deploy")
+        await pilot.press("tab")
+        await pilot.pause()
+        assert form.message_area.has_focus
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert form.title_input.has_focus
+        await type_text(pilot, "ed")
+        await pilot.pause()
+        assert form.title_input.value == "Deployed"
+
+
+@SIDE_PANES
+async def test_the_form_warns_when_nothing_will_arrive(
+    live_server: LiveServer, member: CoderClient, size: tuple[int, int]
+) -> None:
+    """Custom Notification off in the preferences, delivery paused: said in the form and when sent."""
+    from inbox_tui.api.send_warnings import DELIVERY_PAUSED, PREFERENCE_OFF
+
+    await member.update_preferences({CUSTOM_TEMPLATE_ID: True})
+    async with CoderClient(live_server.url, live_server.owner_token) as owner:
+        await owner.set_paused(True)
+    app = host(live_server, title="Deploy", message="done")
+    async with app.run_test(size=size) as pilot:
+        await opened(pilot)
+        await settle(pilot)
+        warning = screen(app).query_one("#compose-warnings", StatusLine)
+        assert PREFERENCE_OFF.message in warning.text and DELIVERY_PAUSED.message in warning.text
+        assert warning.display and warning.region.height >= 2
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen(app).sent, "the send")
+        toasts = [n.message for n in app._notifications]
+        assert any("has been sent" in t and PREFERENCE_OFF.message in t for t in toasts), toasts
+
+
+@SIDE_PANES
+async def test_no_warning_when_it_will_arrive_and_the_dedupe_window_is_said(
+    live_server: LiveServer, size: tuple[int, int]
+) -> None:
+    app = host(live_server)
+    async with app.run_test(size=size) as pilot:
+        await opened(pilot)
+        await settle(pilot)
+        form = screen(app)
+        assert form.query_one("#compose-warnings", StatusLine).text == ""
+        assert "within a minute" in str(form.query_one("#compose-dedupe").render())

@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from inbox_tui.keymap import SPECS
 from inbox_tui.keymap import bindings as scope_bindings
-from inbox_tui.screens import admin, compose, confirm, preferences
+from inbox_tui.screens import admin, compose, confirm, preferences, preview
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def test_keymap_doc_is_current() -> None:
 def test_every_binding_id_is_listed_once() -> None:
     text = generator().render()
     ids = [spec.id for spec in SPECS]
-    for keys in (preferences.KEYS, confirm.UNSAVED_KEYS, compose.KEYS, admin.KEYS):
+    for keys in (preferences.KEYS, confirm.UNSAVED_KEYS, compose.KEYS, admin.KEYS, preview.KEYS):
         ids += [spec.id for spec in keys]
     for binding_id in ids:
         assert text.count(f"| `{binding_id}` |") == 1, binding_id
@@ -47,6 +47,7 @@ def test_screen_bindings_come_from_their_key_specs() -> None:
         (confirm.UnsavedChangesScreen, confirm.UNSAVED_KEYS),
         (compose.ComposeScreen, compose.KEYS),
         (admin.AdminScreen, admin.KEYS),
+        (preview.PreviewScreen, preview.KEYS),
     ):
         bindings = [b for b in screen.BINDINGS if isinstance(b, Binding)]
         assert [(b.id, b.key, b.action, b.priority) for b in bindings] == [

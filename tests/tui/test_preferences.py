@@ -21,6 +21,7 @@ from inbox_tui.screens.preferences import (
 )
 from tests.live_server import LiveServer
 from tests.tui.screen_host import ScreenHost, settle, wait_for
+from tests.tui.screen_text import screen_lines
 
 SIZE = (120, 50)
 WORKSPACE_CREATED = "281fdf73-c6d6-4cbb-8ff5-888baf8a2fff"  # enabled_by_default false
@@ -260,7 +261,11 @@ async def test_each_template_shows_its_method(live_server: LiveServer) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         methods = {
-            str(row.query_one(TemplateSwitch).template_id): str(row.query_one(".prefs-method", Static).render())
+            str(row.query_one(TemplateSwitch).template_id): " ".join(
+                text
+                for part in (".prefs-method", ".prefs-default")
+                if (text := str(row.query_one(part, Static).render()))
+            )
             for row in screen(app).query(".prefs-row")
         }
     assert methods[WORKSPACE_DELETED] == "webhook"
@@ -351,3 +356,27 @@ async def test_s_opens_it_from_the_inbox_app(live_server: LiveServer) -> None:
         await pilot.press("q")  # closes the screen, not the app
         await pilot.pause()
         assert not isinstance(app.screen, PreferencesScreen) and app.is_running
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 15)], ids=["80x24", "60x20", "40x15"])
+async def test_rows_fit_a_side_pane_and_say_on_or_off(live_server: LiveServer, size: tuple[int, int]) -> None:
+    """Names end in an ellipsis before the method column instead of running into it; state is text too."""
+    app = host(live_server, live_server.owner_token)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        prefs = screen(app)
+        prefs.query_one("#prefs-body").scroll_end(animate=False)  # the long "User Events" names
+        await pilot.pause()
+        lines = screen_lines(app)
+        rows = [line for line in lines if "smtp" in line]
+        if size[0] >= 60:
+            assert rows, lines
+            for line in rows:
+                assert line[line.index("smtp") - 1] == " ", line  # a gap, not `AI Budget Limitsmtp`
+        else:
+            assert not rows, lines  # no room for the method column below 60 columns
+        if size[0] <= 60:  # "User Approaching AI Budget Limit" and kin do not fit: cut, marked
+            assert any("…" in line for line in lines if " on " in line or " off " in line), lines
+        for item in prefs.query(TemplateSwitch):
+            state = prefs.query_one(f"#s-{item.template_id}", Static)
+            assert str(state.render()) == ("on" if item.value else "off")

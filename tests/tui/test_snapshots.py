@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -9,10 +10,14 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from inbox_tui.api.client import CoderClient
 from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
-from tests.tui.factories import NOW, sample_inbox
+from tests.live_server import LiveServer
+from tests.tui.factories import NOW, many_templates, sample_inbox
+from tests.tui.screen_host import ScreenHost, wait_for
+from tests.tui.screen_host import settle as host_settle
 
 SnapCompare = Callable[..., bool]
 
@@ -84,3 +89,113 @@ def test_preview_at_the_bottom(snap_compare: SnapCompare) -> None:
         await settle(pilot)
 
     assert snap_compare(inbox(), terminal_size=(120, 30), run_before=preview_below)
+
+
+# ----- the other screens, at side-pane sizes (80x24, 60x20; preferences at 40x15 too) ---------------
+
+
+async def preferences_edited(pilot: Pilot[Any]) -> None:
+    """Preferences loaded, one switch flipped (an unsaved note), the first switch focused."""
+    from inbox_tui.screens.preferences import PreferencesScreen
+
+    await host_settle(pilot)
+    prefs = pilot.app.screen
+    assert isinstance(prefs, PreferencesScreen)
+    await wait_for(pilot, lambda: prefs.model is not None, "preferences to load")
+    await host_settle(pilot)
+    switches = list(prefs.query("TemplateSwitch"))
+    switches[0].focus()
+    await pilot.press("space")
+    await host_settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 15)], ids=["80x24", "60x20", "40x15"])
+def test_preferences_in_a_side_pane(snap_compare: SnapCompare, live_server: LiveServer, size: tuple[int, int]) -> None:
+    from inbox_tui.screens.preferences import PreferencesScreen
+
+    app = ScreenHost(live_server.url, live_server.owner_token, lambda client: PreferencesScreen(client))
+    assert snap_compare(app, terminal_size=size, run_before=preferences_edited)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_help_in_a_side_pane(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    async def help_scrolled(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark", "j", "j", "j")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=size, run_before=help_scrolled)
+
+
+@pytest.mark.parametrize("size", [(60, 20), (40, 15)], ids=["60x20", "40x15"])
+def test_full_screen_preview(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Narrow panes show the preview full-screen (at 80 columns it sits beside the list)."""
+
+    async def preview(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=size, run_before=preview)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (60, 15)], ids=["80x24", "60x20", "60x15"])
+def test_filters_dialog(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The dialog with its footer; in the short pane it has scrolled to the focused Apply button."""
+    from inbox_tui.screens.filters import FilterScreen, known_targets
+
+    async def filters(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, InboxApp)
+        state = app.state
+        targets = known_targets([state.by_id[i] for i in state.ids])
+        app.push_screen(FilterScreen(state.filters, load_templates=None, templates=many_templates(), targets=targets))
+        await settle(pilot)
+        app.screen.query_one("#filter-apply").focus()
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=size, run_before=filters)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_compose_in_a_side_pane(snap_compare: SnapCompare, live_server: LiveServer, size: tuple[int, int]) -> None:
+    """The form with the dedupe note and the paused-delivery warning, the title still being typed."""
+    from inbox_tui.screens.compose import ComposeScreen
+
+    async def pause() -> None:
+        async with CoderClient(live_server.url, live_server.owner_token) as owner:
+            await owner.set_paused(True)
+
+    asyncio.run(pause())
+
+    async def typing(pilot: Pilot[Any]) -> None:
+        await host_settle(pilot)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ComposeScreen), "the form")
+        await host_settle(pilot)
+        await pilot.press("D", "e", "p", "l", "o", "y")
+        await host_settle(pilot)
+
+    app = ScreenHost(live_server.url, live_server.member_token, lambda client: ComposeScreen(client))
+    assert snap_compare(app, terminal_size=size, run_before=typing)
+
+
+@pytest.mark.parametrize("role", ["owner", "member"])
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_admin_in_a_side_pane(
+    snap_compare: SnapCompare, live_server: LiveServer, size: tuple[int, int], role: str
+) -> None:
+    """The owner's screen with one template method picked and not saved; the member's without owner keys."""
+    from inbox_tui.screens.admin import AdminScreen, MethodSelect
+
+    async def edited(pilot: Pilot[Any]) -> None:
+        await host_settle(pilot)
+        await wait_for(pilot, lambda: bool(pilot.app.screen.query(MethodSelect)), "the admin screen to load")
+        await host_settle(pilot)
+        if role == "owner":
+            pilot.app.screen.query(MethodSelect).first().value = "webhook"
+            await host_settle(pilot)
+
+    token = live_server.owner_token if role == "owner" else live_server.member_token
+    app = ScreenHost(live_server.url, token, lambda client: AdminScreen(client))
+    assert snap_compare(app, terminal_size=size, run_before=edited)
