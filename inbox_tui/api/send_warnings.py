@@ -19,15 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inbox_tui.api.errors import ApiError
-from inbox_tui.api.models import (
-    CUSTOM_TEMPLATE_ID,
-    NotificationPreference,
-    NotificationTemplate,
-    is_template_enabled,
-)
+from inbox_tui.api.models import CUSTOM_TEMPLATE_ID
 
 if TYPE_CHECKING:
+    # The CLI imports this module at start; the inbox's first frame needs none of these (more_models).
     from inbox_tui.api.client import CoderClient
+    from inbox_tui.api.more_models import NotificationPreference, NotificationTemplate
 
 WARNING_PREFERENCE_OFF = "preference-off"
 WARNING_DELIVERY_PAUSED = "delivery-paused"
@@ -66,6 +63,8 @@ def custom_enabled(
     if template is None:
         pref = preferences.get(CUSTOM_TEMPLATE_ID)
         return pref is None or not pref.disabled
+    from inbox_tui.api.more_models import is_template_enabled
+
     return is_template_enabled(template, dict(preferences))
 
 
