@@ -145,7 +145,9 @@ class LiveServer:
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+                code = self.proc.returncode
+                self.kill()  # nothing left to kill: closes its pipe
+                raise RuntimeError(f"server exited with {code}:\n{self.log_path.read_text()}")
             ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
             if ready:
                 line = self.proc.stdout.readline()
