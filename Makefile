@@ -9,6 +9,8 @@ DEPS_SUM := $(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(DEPS_SUM)
 DEVSTAMP := $(VENV)/.installed-dev-$(DEPS_SUM)
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make unit` (the machine has 2 cores); `PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck unit build server bench lock clean
 
@@ -47,7 +49,7 @@ typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
 
 unit: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m benchmarks.run_all

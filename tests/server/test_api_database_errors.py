@@ -6,7 +6,6 @@ The failure is real: another connection renames a table under the running server
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,7 +50,7 @@ def broken(server: LiveServer, table: str) -> Iterator[None]:
         (
             "inbox_notifications",
             "PUT",
-            f"/notifications/inbox/{uuid.uuid4()}/read-status",
+            "/notifications/inbox/0b9c7c56-3f1e-4f43-9d2a-6f0d8a1e2c3b/read-status",  # fixed: ids stable under xdist
             {"is_read": True},
             "Failed to update inbox notification read status.",
         ),
