@@ -64,7 +64,7 @@ async def add_token(store: Store, user_id: uuid.UUID) -> str:
 
 
 class LiveServer:
-    """Start, stop, restart or kill a real server; create users and tokens through its CLI."""
+    """Start, stop, restart or kill a real server; create users and tokens (through the store, as its CLI does)."""
 
     def __init__(
         self,
