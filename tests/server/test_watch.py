@@ -147,8 +147,9 @@ async def test_targets_filter_requires_every_target(server: LiveServer) -> None:
         await open_watch(server, token, f"targets={a},{b}") as both,
         await open_watch(server, token, f"targets={c}") as only_c,
     ):
-        notify(a, name="only-a")  # lacks b: filtered out
-        notify(a, b, c, name="a-b-c")  # has both
+        # The CLI in a thread: blocking the loop for an interpreter start would leave the pings unanswered.
+        await asyncio.to_thread(notify, a, name="only-a")  # lacks b: filtered out
+        await asyncio.to_thread(notify, a, b, c, name="a-b-c")  # has both
         _, frame = await next_frame(both)
         assert "a-b-c" in frame["notification"]["content"]
         assert set(frame["notification"]["targets"]) == {str(a), str(b), str(c)}
@@ -290,7 +291,7 @@ async def test_revoked_token_closes_the_socket(server: LiveServer) -> None:
     token = server.create_token(username)
     keep = server.create_token(username)
     async with await open_watch(server, token) as doomed, await open_watch(server, keep) as kept:
-        done = server.cli("tokens", "revoke", token)
+        done = await asyncio.to_thread(server.cli, "tokens", "revoke", token)  # the loop answers pings meanwhile
         assert done.returncode == 0, done.stderr
         with pytest.raises(ConnectionClosed) as info:
             await asyncio.wait_for(doomed.recv(), PING_INTERVAL * 10)
@@ -305,7 +306,7 @@ async def test_deleted_user_closes_the_socket(server: LiveServer) -> None:
     username = unique("gone").replace(" ", "-")
     token = server.create_user(username)
     async with await open_watch(server, token) as ws:
-        done = server.cli("users", "delete", "--username", username)
+        done = await asyncio.to_thread(server.cli, "users", "delete", "--username", username)
         assert done.returncode == 0, done.stderr
         with pytest.raises(ConnectionClosed) as info:
             await asyncio.wait_for(ws.recv(), PING_INTERVAL * 10)
