@@ -2,22 +2,28 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-DEVSTAMP := $(VENV)/.installed-dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The lock file: every package's exact version, as tested (`make lock` writes it; see docs/development.md).
+LOCK := constraints.txt
+# The stamps name a checksum of pyproject.toml and the lock, so a change to either reinstalls.
+DEPS_SUM := $(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(DEPS_SUM)
+DEVSTAMP := $(VENV)/.installed-dev-$(DEPS_SUM)
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make unit` (the machine has 2 cores); `PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck unit build server bench clean
+.PHONY: run test lint typecheck unit build server bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+$(STAMP): $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(DEVSTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(DEVSTAMP): $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $@ $(STAMP)
 
 ## run: start the product on its embedded default (the live demo inbox)
@@ -43,10 +49,21 @@ typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
 
 unit: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m benchmarks.run_all
+
+## lock: resolve pyproject.toml's ranges afresh in a throwaway venv and write every version to the lock
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
+	"$$tmp/venv/bin/pip" install --quiet -e '.[dev,postgres]' && \
+	{ echo "# The lock file: every package \`make\` and CI install, at the version tested. Written by \`make lock\`"; \
+	  echo "# from pyproject.toml's ranges (Python $$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version())')); do not edit by hand."; \
+	  "$$tmp/venv/bin/pip" freeze --exclude-editable; } > $(LOCK).new && \
+	mv $(LOCK).new $(LOCK) && echo "lock: wrote $(LOCK)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -2,19 +2,69 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
+
+from server.auth import DEFAULT_TOKEN_LIFETIME, generate_token
+from server.records import ROLE_MEMBER, ROLE_OWNER
+from server.store import open_store
+from server.store.base import Store
 
 READY_TIMEOUT = 30.0
 
+T = TypeVar("T")
+
+
+def on_store(db: str, action: Callable[[Store], Awaitable[T]]) -> T:
+    """Run `action` on the store of `db` in this process, as `inbox-server users|tokens ...` would in its own.
+
+    The administrative commands are a store opened beside the server, so doing the same here is as real and
+    saves an interpreter start per user. A thread of its own: the caller may be inside a running event loop.
+    """
+
+    async def run() -> T:
+        store = open_store(db)
+        await store.open()
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="live-server-admin") as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
+async def add_user(store: Store, username: str, role: str = "member", system: bool = False) -> str:
+    """Create a user as `inbox-server users create` does and return a session token for it."""
+    user = await store.create_user(
+        username=username,
+        email=f"{username}@localhost",
+        name="",
+        roles=[ROLE_OWNER] if role == ROLE_OWNER else [ROLE_MEMBER],
+        is_system=system,
+    )
+    return await add_token(store, user.id)
+
+
+async def add_token(store: Store, user_id: uuid.UUID) -> str:
+    """A new session token (the CLI's default lifetime) for a user id."""
+    token, row = generate_token(user_id, DEFAULT_TOKEN_LIFETIME)
+    await store.create_api_token(row)
+    return token
+
 
 class LiveServer:
-    """Start, stop, restart or kill a real server; create users and tokens through its CLI."""
+    """Start, stop, restart or kill a real server; create users and tokens (through the store, as its CLI does)."""
 
     def __init__(
         self,
@@ -47,25 +97,31 @@ class LiveServer:
         return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=60)
 
     def create_user(self, username: str, role: str = "member", system: bool = False) -> str:
-        """Create a user and return a session token for it."""
-        args = ["users", "create", "--username", username, "--role", role]
-        if system:
-            args.append("--system")
-        done = self.cli(*args)
-        if done.returncode != 0:
-            raise RuntimeError(f"users create failed: {done.stderr}")
-        return done.stdout.strip()
+        """Create a user and return a session token for it (through the store, as the CLI does)."""
+        return on_store(self.db_path, lambda store: add_user(store, username, role, system))
 
     def create_token(self, username: str) -> str:
         """A further session token for an existing user."""
-        return self.cli("tokens", "create", "--user", username, check=True).stdout.strip()
+
+        async def token(store: Store) -> str:
+            user = await store.get_user_by_username(username)
+            if user is None:
+                raise RuntimeError(f"no user {username!r}")
+            return await add_token(store, user.id)
+
+        return on_store(self.db_path, token)
+
+    async def _add_owner_and_member(self, store: Store) -> tuple[str, str]:
+        owner = await add_user(store, self.owner_username, ROLE_OWNER)
+        return owner, await add_user(store, self.member_username, ROLE_MEMBER)
 
     # -- process ------------------------------------------------------------------------------
     def start(self) -> LiveServer:
         """Start the server (first time on a free port, afterwards on the same port) and wait until ready."""
         if not self.owner_token:
-            self.owner_token = self.create_user(self.owner_username, "owner")
-            self.member_token = self.create_user(self.member_username, "member")
+            # Both users in one store session before the one `serve` interpreter starts (through the CLI it
+            # took an interpreter per user: three per server).
+            self.owner_token, self.member_token = on_store(self.db_path, self._add_owner_and_member)
         cmd = [
             sys.executable,
             "-m",
@@ -89,7 +145,9 @@ class LiveServer:
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+                code = self.proc.returncode
+                self.kill()  # nothing left to kill: closes its pipe
+                raise RuntimeError(f"server exited with {code}:\n{self.log_path.read_text()}")
             ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
             if ready:
                 line = self.proc.stdout.readline()

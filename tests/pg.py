@@ -2,8 +2,9 @@
 
 `INBOX_TEST_PG_DSN` names an existing server (CI starts one); otherwise the binaries of a local
 PostgreSQL (`/usr/lib/postgresql/*/bin`) start a private cluster in a temporary directory on a free
-port, once per test process. Each test gets its own database. When neither exists the PostgreSQL tests
-skip on a developer machine and FAIL on CI (`CI=true`), so a broken CI set-up cannot pass unnoticed.
+port, once per test process (so once per pytest-xdist worker). Each test gets its own database. When
+neither exists the PostgreSQL tests skip on a developer machine and FAIL on CI (`CI=true`), so a broken CI
+set-up cannot pass unnoticed.
 
 Stdlib only, so `python3 tests/pg.py start` works before the virtualenv exists.
 """
@@ -167,18 +168,35 @@ def drop_database(server_dsn: str, dsn: str) -> None:
 _cluster: PgCluster | None = None
 
 
+START_ATTEMPTS = 3
+
+
 def shared_cluster() -> PgCluster:
-    """One private cluster per test process, stopped and removed when the process exits."""
+    """One private cluster per test process, stopped and removed when the process exits.
+
+    Under pytest-xdist each worker is a process of its own, so each has its own cluster (tests that stop
+    or restart the server cannot disturb another worker's). The port is free when picked but another
+    process (the other worker's cluster, say) may take it before the postmaster binds it: then the start
+    fails, and a new cluster on a new port is tried.
+    """
     global _cluster
     if _cluster is None:
-        cluster = PgCluster()
-        try:
-            cluster.start()
-        except BaseException:
-            cluster.destroy()
-            raise
-        atexit.register(cluster.destroy)
-        _cluster = cluster
+        for attempt in range(1, START_ATTEMPTS + 1):
+            cluster = PgCluster()
+            try:
+                cluster.start()
+            except RuntimeError:
+                cluster.destroy()
+                if attempt == START_ATTEMPTS:
+                    raise
+                continue
+            except BaseException:
+                cluster.destroy()
+                raise
+            atexit.register(cluster.destroy)
+            _cluster = cluster
+            break
+    assert _cluster is not None
     return _cluster
 
 

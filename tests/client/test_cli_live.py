@@ -378,6 +378,45 @@ async def test_watch_reconnects_after_restart_and_loses_nothing(live_server: Liv
         await watch.close()
 
 
+async def test_watch_catches_up_once_on_what_arrived_while_the_server_was_down(
+    live_server: LiveServer, env: dict[str, str]
+) -> None:
+    """The server is killed (SIGKILL, by PID) and started again on the same address and database; what
+    reached the inbox before the watch got back in is printed by the catch-up, each exactly once."""
+    watch = await Watch.start(env, "--json", *as_user(live_server, live_server.member_token))
+    try:
+        await watch.stderr_until("Watching for new notifications")
+        async with CoderClient(live_server.url, live_server.member_token) as client:
+            await client.send_custom("Before the crash", "a")
+            assert json.loads(await watch.line())["notification"]["title"] == "Before the crash"
+        port = live_server.port
+        await asyncio.to_thread(live_server.kill)
+        await watch.stderr_until("reconnecting in")
+        # Hold the watch (SIGSTOP) while the server comes back and the notifications land, so they can only
+        # reach it through the catch-up after it reconnects, not live.
+        watch.process.send_signal(signal.SIGSTOP)
+        try:
+            await asyncio.to_thread(live_server.start)
+            assert live_server.port == port
+            async with CoderClient(live_server.url, live_server.member_token) as client:
+                for i in range(3):
+                    await client.send_custom(f"While away {i}", "b")
+                for i in range(3):
+                    await delivered(client, f"While away {i}")
+        finally:
+            watch.process.send_signal(signal.SIGCONT)
+        await watch.stderr_until("Reconnected.")
+        titles = [json.loads(await watch.line())["notification"]["title"] for _ in range(3)]
+        assert titles == ["While away 0", "While away 1", "While away 2"]  # oldest first, as they arrived
+        async with CoderClient(live_server.url, live_server.member_token) as client:
+            await client.send_custom("Sentinel", "c")
+            # Nothing printed twice: the next line is the sentinel, not a repeat of the catch-up or of the
+            # notification from before the crash.
+            assert json.loads(await watch.line())["notification"]["title"] == "Sentinel"
+    finally:
+        await watch.close()
+
+
 async def test_watch_with_bad_token_exits_1(live_server: LiveServer, env: dict[str, str]) -> None:
     watch = await Watch.start(env, "--url", live_server.url, "--token", "abcdefghij-0123456789abcdefghijklmn")
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import ssl
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ConnectionFailed
+from tests.tools import require_tool
 
 # Run in a fresh interpreter: the test process has long since imported everything.
 IMPORT_PROBE = """
@@ -159,9 +159,7 @@ async def test_loopback_http_ignores_the_environment_proxy(
 
 def self_signed(tmp_path: Path) -> ssl.SSLContext:
     """A server context with a fresh self-signed certificate for 127.0.0.1 (made with the openssl CLI)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is needed to make a certificate")
+    openssl = str(require_tool("openssl", "openssl"))
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

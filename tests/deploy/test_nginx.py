@@ -18,9 +18,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.deploy.tools import require_tool
 from tests.live_server import LiveServer
 from tests.pg import pg_dsn, pg_server_dsn  # noqa: F401  (fixtures)
+from tests.tools import require_tool
 
 pytestmark = pytest.mark.postgres
 
@@ -96,6 +96,8 @@ def nginx_url(tmp_path: Path, pg_dsn: str) -> Iterator[tuple[str, LiveServer]]: 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
         first.stop()
         second.stop()
 

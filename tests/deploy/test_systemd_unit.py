@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.deploy.tools import require_tool
+from tests.tools import require_tool
 
 UNIT = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "inbox-server.service"
 EXEC = "/opt/inbox-server/bin/inbox-server"

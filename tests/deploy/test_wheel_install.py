@@ -43,7 +43,10 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     (wheel,) = (tmp_path / "dist").glob("inbox_tui-*.whl")
     venv.create(tmp_path / "venv", with_pip=True)
     bin_dir = tmp_path / "venv" / "bin"
-    _run(bin_dir / "python", "-m", "pip", "install", "-q", wheel, cwd=work, env=env)
+    # Its dependencies at the lock's versions, as `make` and CI install them (the ranges alone would take
+    # whatever the index has newest within them).
+    lock = ROOT / "constraints.txt"
+    _run(bin_dir / "python", "-m", "pip", "install", "-q", "-c", lock, wheel, cwd=work, env=env)
 
     assert _run(bin_dir / "inbox-server", "--version", cwd=work, env=env).startswith("inbox-server ")
     assert _run(bin_dir / "inbox-tui", "--version", cwd=work, env=env).startswith("inbox-tui ")

@@ -33,8 +33,11 @@ class Lines:
         thread.start()
 
     def _pump(self, stream: object) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            self.queue.put(line)
+        try:
+            for line in stream:  # type: ignore[attr-defined]
+                self.queue.put(line)
+        except ValueError:  # `stop` closed the pipe (the process is gone): nothing more to read
+            pass
 
     def until(self, needle: str, timeout: float = 30.0) -> str:
         """The first line (from now on, or already seen and unconsumed) containing `needle`."""
@@ -61,6 +64,10 @@ def stop(process: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+    # Its pipes too (warnings are errors: an unclosed one would fail the test when collected).
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def send(local: LocalEnv, title: str, message: str = "body", **env: str) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.local_env import LocalEnv, wait_until
+from tests.tools import require_tool
 
 RESTART_WITHIN = 5.0
 
@@ -90,10 +91,7 @@ class Tmux:
 
 @pytest.fixture
 def tmux(local_env: LocalEnv) -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tmux is missing: .ci/run installs it")
-        pytest.skip("tmux is not installed")
+    require_tool("tmux", "tmux")
     session = Tmux({**local_env.env, "TERM": "xterm-256color"})
     try:
         yield session

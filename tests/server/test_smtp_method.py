@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import shutil
 import socket
 import ssl
 import subprocess
@@ -27,6 +26,7 @@ from server.notify.methods.base import DispatchError, RenderedMessage
 from server.notify.methods.smtp import SmtpMethod
 from server.notify.plaintext import plaintext_from_markdown
 from tests.live_server import LiveServer
+from tests.tools import require_tool
 
 
 def free_port() -> int:
@@ -218,8 +218,7 @@ async def test_auth_on_local_smarthost() -> None:
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+    require_tool("openssl", "openssl")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(

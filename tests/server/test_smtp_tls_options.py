@@ -10,8 +10,8 @@ from aiosmtpd.controller import Controller
 
 from server.notify.methods.base import DispatchError
 from server.notify.methods.smtp import SmtpMethod
-from tests.deploy.tools import require_tool
 from tests.server.test_smtp_method import Accounts, Mailbox, config, free_port, message, server_tls
+from tests.tools import require_tool
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Finding the system tools a deployment test drives: skipped on a developer machine, a failure on CI."""
+"""Finding the system tools a test drives (openssl, tmux, nginx, ...): skipped on a developer machine, a failure
+on CI (`CI=true`), where `.ci/run` installs them, so a missing install step cannot pass as a skip."""
 
 from __future__ import annotations
 
