@@ -272,7 +272,24 @@ class LocalServer:
         return f"unix:{self.socket}"
 
 
+# Servers this process started. They outlive it by design (their own session), so nothing waits for
+# them; holding the Popen keeps Python from warning "subprocess still running" when it would be collected,
+# and polling reaps one that has exited while we still run (no zombie).
+_detached: list[subprocess.Popen[bytes]] = []
+
+
+def _reap_detached() -> None:
+    _detached[:] = [proc for proc in _detached if proc.poll() is None]
+
+
 def _spawn(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
+    _reap_detached()
+    proc = _start(paths, idle)
+    _detached.append(proc)
+    return proc
+
+
+def _start(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
     args = [
         "serve",
         "--db",
