@@ -3,8 +3,12 @@ list for the filter screen. No Textual."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from inbox_tui.api.client import CoderClient
-from inbox_tui.api.models import NotificationTemplate
+
+if TYPE_CHECKING:  # the later models load after the inbox's first frame (issue 11)
+    from inbox_tui.api.more_models import NotificationTemplate
 
 
 class TemplateCatalog:

@@ -21,11 +21,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from inbox_tui.api.models import InboxNotification, NotificationTemplate
+from inbox_tui.api.models import InboxNotification
 from inbox_tui.text import clean_line
 
 if TYPE_CHECKING:
     from inbox_tui.api.client import CoderClient
+    from inbox_tui.api.more_models import NotificationTemplate  # loaded after the first frame (issue 11)
 
 PAGE_SIZE = 25  # the server's fixed page size: a shorter page is the last one
 MAX_CANDIDATES = 10  # an ambiguous prefix lists at most this many, then says how many more

@@ -19,15 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inbox_tui.api.errors import ApiError
-from inbox_tui.api.models import (
-    CUSTOM_TEMPLATE_ID,
-    NotificationPreference,
-    NotificationTemplate,
-    is_template_enabled,
-)
+from inbox_tui.api.models import CUSTOM_TEMPLATE_ID
 
 if TYPE_CHECKING:
     from inbox_tui.api.client import CoderClient
+    from inbox_tui.api.more_models import NotificationPreference, NotificationTemplate
 
 WARNING_PREFERENCE_OFF = "preference-off"
 WARNING_DELIVERY_PAUSED = "delivery-paused"
@@ -62,6 +58,10 @@ def custom_enabled(
     preferences: Mapping[str, NotificationPreference], custom_templates: Sequence[NotificationTemplate]
 ) -> bool:
     """Whether Custom Notification reaches the caller: their preference, else the template's default."""
+    # Here, not at import: cli.py imports this module, and the inbox's first frame needs none of the
+    # later models (issue 11; tests/client/test_first_page.py).
+    from inbox_tui.api.more_models import is_template_enabled
+
     template = next((t for t in custom_templates if t.id == CUSTOM_TEMPLATE_ID), None)
     if template is None:
         pref = preferences.get(CUSTOM_TEMPLATE_ID)

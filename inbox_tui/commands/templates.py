@@ -8,12 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from inbox_tui.api.errors import ApiError
-from inbox_tui.api.models import NotificationPreference, NotificationTemplate, is_template_enabled
 from inbox_tui.commands.output import CommandFailed, out
 from inbox_tui.text import clean_line
 
 if TYPE_CHECKING:
     from inbox_tui.api.client import CoderClient
+    from inbox_tui.api.more_models import NotificationPreference, NotificationTemplate
     from inbox_tui.connection import Connection
 
 HEADERS = ("ID", "NAME", "GROUP", "KIND", "ENABLED")
@@ -23,6 +23,8 @@ def template_records(
     templates: Sequence[NotificationTemplate], preferences: Mapping[str, NotificationPreference]
 ) -> list[dict[str, Any]]:
     """One JSON object per template: id, name, group, kind, method, enabled_by_default, enabled (for me)."""
+    from inbox_tui.api.more_models import is_template_enabled  # not at import: cli.py imports this module
+
     return [
         {
             "id": t.id,
