@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from inbox_tui.config import read_text, state_dir, write_private
+from inbox_tui.local_runtime import pid_alive
 from inbox_tui.private_files import ensure_private_dir, open_private
 
-DB_FILE = "inbox.db"
 TOKEN_FILE = "token"
 LOG_FILE = "server.log"
 DEMO_LOG_FILE = "demo-server.log"
@@ -71,24 +71,6 @@ def local_username() -> str:
         raw = ""
     name = re.sub(r"[^a-zA-Z0-9]+", "-", raw).strip("-").lower()[:32].strip("-")
     return name or "owner"  # "me" is no valid username (/users/me is the caller)
-
-
-def pid_alive(pid: int) -> bool:
-    """True if a process with this PID exists (and is not a zombie we could reap)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours still answers kill(0); reap it if it is ours.
-    with contextlib.suppress(ChildProcessError, OSError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
 
 
 def server_answers(url: str, timeout: float = 2.0) -> bool:

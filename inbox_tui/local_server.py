@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import signal
@@ -37,7 +36,6 @@ from typing import Any
 
 from inbox_tui.config import (
     DEFAULT_SERVER_IDLE_TIMEOUT,
-    ENV_RUNTIME_DIR,
     ENV_SERVER_IDLE_TIMEOUT,
     ENV_SERVER_TIMEOUT,
     ConfigError,
@@ -46,15 +44,14 @@ from inbox_tui.config import (
     state_dir,
 )
 from inbox_tui.embedded import (
-    DB_FILE,
     LOG_FILE,
     TOKEN_FILE,
     EmbeddedError,
     ensure_local_owner,
-    pid_alive,
     server_command,
     server_environment,
 )
+from inbox_tui.local_runtime import DB_FILE, ENV_RUNTIME_DIR, HOST_URL, pid_alive, runtime_dir_choice, runtime_key
 from inbox_tui.private_files import ensure_private_dir
 
 START_TIMEOUT = 30.0
@@ -63,7 +60,6 @@ SLOW_NOTICE = 2.0  # after this long waiting for a server that holds the lock, s
 STOP_TIMEOUT = 10.0
 EXIT_DATABASE_LOCKED = 2  # `inbox-server serve`: another process holds the database
 LOCK_SUFFIX = ".lock"  # server/serve_lock.py's lock file, beside the database
-HOST_URL = "http://localhost"  # the Host the API sees through the socket
 
 
 def _say(message: str) -> None:
@@ -82,14 +78,7 @@ def runtime_dir() -> Path:
     one that another user owns is refused (a socket there could be hijacked), one of ours that others
     can enter is tightened to 0700.
     """
-    explicit = os.environ.get(ENV_RUNTIME_DIR, "").strip()
-    xdg = os.environ.get("XDG_RUNTIME_DIR", "").strip()
-    if explicit:
-        path = Path(explicit).expanduser()
-    elif xdg and Path(xdg).is_dir():
-        path = Path(xdg) / "inbox-tui"
-    else:
-        path = Path("/tmp") / f"inbox-tui-{os.getuid()}"
+    path = Path(runtime_dir_choice())
     try:
         ensure_private_dir(path)
         info = path.lstat()
@@ -118,7 +107,7 @@ class LocalPaths:
         """The embedded default's files: the database in the data dir, the log in the state dir."""
         db = data_dir() / DB_FILE
         # Keyed by the database, so each database has its own server (tests move the data dir).
-        key = hashlib.sha256(str(db.absolute()).encode()).hexdigest()[:16]
+        key = runtime_key(str(db.absolute()))
         run = runtime_dir()
         return cls(
             db=db,

@@ -140,7 +140,8 @@ def resolve_target(url_flag: str | None, token_flag: str | None, *, demo: bool) 
 
 
 def _demo_target(url_flag: str | None, token_flag: str | None) -> Target:
-    from inbox_tui.embedded import pid_alive, read_runtime
+    from inbox_tui.embedded import read_runtime
+    from inbox_tui.local_runtime import pid_alive
 
     if url_flag or token_flag:
         raise StatusUnavailable("--demo cannot be combined with --url or --token")
@@ -151,8 +152,9 @@ def _demo_target(url_flag: str | None, token_flag: str | None) -> Target:
 
 
 def _local_target() -> Target:
-    from inbox_tui.embedded import EmbeddedError, pid_alive
-    from inbox_tui.local_server import HOST_URL, LocalPaths, read_runtime
+    from inbox_tui.embedded import EmbeddedError
+    from inbox_tui.local_runtime import HOST_URL, pid_alive
+    from inbox_tui.local_server import LocalPaths, read_runtime
 
     try:
         paths = LocalPaths.default()
