@@ -120,21 +120,15 @@ def resolve_target(url_flag: str | None, token_flag: str | None, *, demo: bool) 
     try:
         if demo:
             return _demo_target(url_flag, token_flag)
-        from inbox_tui.connection import SOURCE_FLAGS, find_explicit
-        from inbox_tui.urls import normalize_url
+        from inbox_tui.connection import ResolveError, explicit_connection
 
-        found = find_explicit(url_flag, token_flag)
-        if found.url is None:
-            if found.token_source == SOURCE_FLAGS:
-                raise StatusUnavailable("--token was given without a URL: add --url or set CODER_URL")
-            return _local_target()
         try:
-            url = normalize_url(found.url)
-        except ValueError as exc:
-            raise StatusUnavailable(f"invalid URL: {exc}") from exc
-        if found.token is None:
-            raise StatusUnavailable(f"no session token for {url}: run `inbox-tui login {url}`")
-        return Target(url=url, token=found.token, label=url_label(url))
+            explicit = explicit_connection(url_flag, token_flag)
+        except ResolveError as exc:
+            raise StatusUnavailable(str(exc)) from exc
+        if explicit is None:
+            return _local_target()
+        return Target(url=explicit.url, token=explicit.token, label=url_label(explicit.url))
     except ConfigError as exc:
         raise StatusUnavailable(str(exc)) from exc
 
