@@ -25,7 +25,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inbox_tui import plain_http
 from inbox_tui.config import (
     DEFAULT_SERVER_IDLE_TIMEOUT,
     ENV_SERVER_IDLE_TIMEOUT,
@@ -55,6 +55,7 @@ from inbox_tui.local_runtime import DB_FILE, ENV_RUNTIME_DIR, HOST_URL, pid_aliv
 from inbox_tui.private_files import ensure_private_dir
 
 START_TIMEOUT = 30.0
+PROBE_PATH = "/api/v2/users/me"
 PROBE_TIMEOUT = 1.0  # how long a server that is alive may take to answer one probe
 SLOW_NOTICE = 2.0  # after this long waiting for a server that holds the lock, say so
 STOP_TIMEOUT = 10.0
@@ -211,20 +212,12 @@ def probe(socket_path: str, token: str = "", timeout: float = PROBE_TIMEOUT) -> 
     """The status a server on the Unix socket answers to `GET /api/v2/users/me` with `token` within
     `timeout`, or None when nothing answers. One request tells both that the server is alive and whether
     it takes the token (401: expired or revoked)."""
-    request = b"GET /api/v2/users/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-    if token:
-        request += b"Coder-Session-Token: " + token.encode("ascii", "replace") + b"\r\n"
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(socket_path)
-            sock.sendall(request + b"\r\n")
-            head = sock.recv(64)
-    except OSError:
+        return plain_http.get(plain_http.Route.unix(socket_path), PROBE_PATH, token or None, timeout=timeout).status
+    except plain_http.BadHeaderValue:
+        return 401  # a token that cannot be sent is not one the server takes
+    except (OSError, plain_http.Unusable):
         return None
-    version, _, rest = head.partition(b" ")
-    code = rest[:3]
-    return int(code) if version.startswith(b"HTTP/") and code.isdigit() else None
 
 
 def _request(paths: LocalPaths, path: str, token: str, timeout: float = 2.0) -> Any:

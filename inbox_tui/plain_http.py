@@ -110,12 +110,14 @@ class Route:
         return socket.create_connection(self.address, timeout=timeout)  # type: ignore[arg-type]  # bytes work
 
 
-def request_bytes(host: str, target: str, token: str) -> bytes:
-    """The request head of `GET target` with the session token, closing the connection after the answer."""
+def request_bytes(host: str, target: str, token: str | None) -> bytes:
+    """The request head of `GET target` with the session token (None: without one), closing the connection
+    after the answer."""
+    credentials = "" if token is None else f"{TOKEN_HEADER}: {header_value(token)}\r\n"
     return (
         f"GET {target} HTTP/1.1\r\n"
         f"Host: {host}\r\n"
-        f"{TOKEN_HEADER}: {header_value(token)}\r\n"
+        f"{credentials}"
         f"User-Agent: {USER_AGENT}\r\n"
         "Accept: application/json\r\n"
         "Accept-Encoding: identity\r\n"
@@ -259,8 +261,8 @@ def parse_answer(raw: bytes) -> tuple[int, bytes]:
     return answer.status, answer.body
 
 
-def get(route: Route, target: str, token: str, *, timeout: float) -> Answer:
-    """`GET target` (under the route's base path) with the session token, all within `timeout` seconds.
+def get(route: Route, target: str, token: str | None, *, timeout: float) -> Answer:
+    """`GET target` (under the route's base path) with the session token (if any), within `timeout` seconds.
 
     Raises Unusable (a bad token, an answer that is not one this module reads) or OSError (unreachable;
     TimeoutError past the deadline).
