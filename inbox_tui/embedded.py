@@ -280,7 +280,8 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
     return token
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last `lines` lines of a server log ("" when it cannot be read), for an error message."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -309,12 +310,12 @@ def start_server(
             raise EmbeddedError(f"cannot start the embedded server: {exc}") from exc
     deadline = time.monotonic() + timeout
     while True:
-        match = _LISTENING.search(_tail(log_path, 50))
+        match = _LISTENING.search(log_tail(log_path, 50))
         if match:
             return process, match.group(1).rstrip("/")
         if process.poll() is not None:
             raise EmbeddedError(
-                f"the embedded server exited with status {process.returncode} (log: {log_path})\n" + _tail(log_path)
+                f"the embedded server exited with status {process.returncode} (log: {log_path})\n" + log_tail(log_path)
             )
         if time.monotonic() > deadline:
             stop_pid(process.pid, process=process)

@@ -48,6 +48,7 @@ from inbox_tui.embedded import (
     TOKEN_FILE,
     EmbeddedError,
     ensure_local_owner,
+    log_tail,
     server_command,
     server_environment,
 )
@@ -290,14 +291,6 @@ def _spawn(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
         os.close(fd)
 
 
-def _tail(path: Path, lines: int = 10) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
 def find_running(
     paths: LocalPaths, token: str = "", *, probe_timeout: float = PROBE_TIMEOUT
 ) -> tuple[RuntimeInfo, int] | None:
@@ -344,7 +337,7 @@ def ensure_running(
                 if candidate is not None and candidate.returncode not in (0, EXIT_DATABASE_LOCKED):
                     raise EmbeddedError(
                         f"the local server exited with status {candidate.returncode} (log: {paths.log})\n"
-                        + _tail(paths.log)
+                        + log_tail(paths.log, 10)
                     )
                 candidate = _spawn(paths, idle_timeout())
         else:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import pytest
 
 
 class RawServer:
@@ -47,3 +49,18 @@ class RawServer:
 def response(body: bytes, *, content_type: str = "application/json", extra: str = "", status: str = "200 OK") -> bytes:
     head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
     return head.encode() + body
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[bytes | Callable[[socket.socket], None]], RawServer]]:
+    """Starts RawServers answering what a test gives (closed after the test)."""
+    servers: list[RawServer] = []
+
+    def start(answer: bytes | Callable[[socket.socket], None]) -> RawServer:
+        server = RawServer(answer)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

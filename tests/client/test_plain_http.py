@@ -6,27 +6,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from inbox_tui.commands.status import StatusUnavailable, Target, fetch_unread
 from inbox_tui.plain_http import Route, get
-from tests.client.raw_http import RawServer, response
+from tests.client.raw_http import RawServer, raw_server, response
 
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[bytes | Callable[[socket.socket], None]], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(answer: bytes | Callable[[socket.socket], None]) -> RawServer:
-        server = RawServer(answer)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
+__all__ = ["raw_server"]  # the fixture, imported for the tests below
 
 
 def test_status_refuses_a_body_shorter_than_its_content_length(
