@@ -1,18 +1,19 @@
 """One HTTP GET without httpx: for the few requests that run before (or instead of) the full client.
 
-Two callers pay more for httpx (and even http.client, which loads email and ssl) than for the request
-itself: `inbox-tui status`, which a status bar runs every few seconds, and the inbox's first page, fetched
-while Textual loads (`inbox_tui.first_page`). Both go through `get`: a plain socket (TCP, or the local
-server's Unix socket), HTTP/1.1 with `Connection: close`, the token checked as a header value, one
-deadline for the whole exchange, limits on the head and the body, Content-Length, chunked or read-to-end
-bodies; anything else is `Unusable` (a ValueError), and socket failures are OSError (TimeoutError past
-the deadline). TLS goes through http.client (`get_tls`; ssl is needed then anyway). No proxies: callers
-use the full client when one applies. No Textual, no asyncio, no httpx; urllib.parse (it loads
-ipaddress) only when a URL is parsed, never on the Unix-socket path.
+Its callers pay more for httpx (and even http.client, which loads email and ssl) than for the request
+itself: `inbox-tui status`, which a status bar runs every few seconds, the inbox's first page, fetched
+while Textual loads (`inbox_tui.first_page`), and the local server's liveness probe. All go through
+`get`: a plain socket (TCP, or the local server's Unix socket), HTTP/1.1 with `Connection: close`, the
+token checked as a header value, one deadline for the whole exchange, limits on the head and the body,
+Content-Length, chunked or read-to-end bodies; anything else is `Unusable` (a ValueError), and socket
+failures are OSError (TimeoutError past the deadline). TLS goes through http.client (`get_tls`; ssl is
+needed then anyway). No proxies: callers use the full client when one applies. No Textual, no asyncio, no
+httpx; urllib.parse (it loads ipaddress) only when a URL is parsed, never on the Unix-socket path.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Mapping
@@ -87,8 +88,6 @@ class Route:
         `uds` if given, else `for_url`, unless the environment names a proxy for a remote deployment."""
         if uds is not None:
             return cls.unix(uds)
-        import os
-
         from inbox_tui.urls import is_loopback_url
 
         environ = os.environ if env is None else env
