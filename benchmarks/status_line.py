@@ -12,6 +12,7 @@ Run: `.venv/bin/python -m benchmarks.status_line`.
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import statistics
@@ -60,7 +61,10 @@ def _timed(cmd: list[str], env: dict[str, str], expect: str | None) -> tuple[flo
 
 
 def main() -> int:
-    """Time the three commands in turns and write the table into README."""
+    """Time the three commands in turns and write the table into README (unless --no-readme)."""
+    parser = argparse.ArgumentParser(description="Time `inbox-tui status` against the local server.")
+    parser.add_argument("--no-readme", action="store_true", help="print the table only (e.g. on a busy machine)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory(dir="/tmp", prefix="st") as run:
         env = _env(Path(tmp), Path(run))
         cli = [sys.executable, "-m", "inbox_tui.cli"]
@@ -110,7 +114,8 @@ def main() -> int:
         "machine). `.venv/bin/python -m benchmarks.status_line`"
     )
     print(text)
-    update_readme("status_line", text)
+    if not args.no_readme:
+        update_readme("status_line", text)
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import platformdirs
 
+from inbox_tui.local_runtime import ENV_RUNTIME_DIR
 from inbox_tui.private_files import ensure_private_dir, tighten_tree
 
 APP_NAME = "inbox-tui"
@@ -40,7 +41,6 @@ ENV_CONFIG_DIR = "INBOX_TUI_CONFIG_DIR"
 ENV_DATA_DIR = "INBOX_TUI_DATA_DIR"
 ENV_STATE_DIR = "INBOX_TUI_STATE_DIR"
 ENV_CODER_CONFIG_DIR = "CODER_CONFIG_DIR"
-ENV_RUNTIME_DIR = "INBOX_TUI_RUNTIME_DIR"
 ENV_SERVER_IDLE_TIMEOUT = "INBOX_TUI_SERVER_IDLE_TIMEOUT"
 ENV_SERVER_TIMEOUT = "INBOX_TUI_SERVER_TIMEOUT"
 ENV_CODER_URL = "CODER_URL"

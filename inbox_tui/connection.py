@@ -255,12 +255,30 @@ def resolve(
             raise ResolveError("--demo runs its own server; it cannot be combined with --url or --token")
         server = _start_demo(long_lived=long_lived)
         return Connection(url=server.url, token=server.token, source=SOURCE_DEMO, embedded=server)
+    explicit = explicit_connection(url_flag, token_flag, env=env, config=config)
+    if explicit is not None:
+        return explicit
+    local = _local_server()
+    return Connection(url=local.url, token=local.token, source=SOURCE_EMBEDDED, local=local)
+
+
+def explicit_connection(
+    url_flag: str | None = None,
+    token_flag: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config: Config | None = None,
+) -> Connection | None:
+    """Steps 1-4 checked (a normal URL with a token), or None for the embedded default; nothing is started.
+
+    Raises ResolveError (a token without a URL, an invalid URL, a URL without a token) or ConfigError.
+    `inbox-tui status` uses it too, with its own step 5 (it never starts the local server).
+    """
     found = find_explicit(url_flag, token_flag, env=env, config=config)
     if found.url is None:
         if found.token_source == SOURCE_FLAGS:
             raise ResolveError("--token was given without a URL: add --url or set CODER_URL")
-        local = _local_server()
-        return Connection(url=local.url, token=local.token, source=SOURCE_EMBEDDED, local=local)
+        return None
     try:
         url = normalize_url(found.url)
     except ValueError as exc:

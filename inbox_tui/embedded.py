@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from inbox_tui.config import read_text, state_dir, write_private
+from inbox_tui.local_runtime import pid_alive
 from inbox_tui.private_files import ensure_private_dir, open_private
 
-DB_FILE = "inbox.db"
 TOKEN_FILE = "token"
 LOG_FILE = "server.log"
 DEMO_LOG_FILE = "demo-server.log"
@@ -71,24 +71,6 @@ def local_username() -> str:
         raw = ""
     name = re.sub(r"[^a-zA-Z0-9]+", "-", raw).strip("-").lower()[:32].strip("-")
     return name or "owner"  # "me" is no valid username (/users/me is the caller)
-
-
-def pid_alive(pid: int) -> bool:
-    """True if a process with this PID exists (and is not a zombie we could reap)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours still answers kill(0); reap it if it is ours.
-    with contextlib.suppress(ChildProcessError, OSError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
 
 
 def server_answers(url: str, timeout: float = 2.0) -> bool:
@@ -298,7 +280,8 @@ def ensure_local_owner(db_path: Path, token_path: Path, username: str | None = N
     return token
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last `lines` lines of a server log ("" when it cannot be read), for an error message."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -327,12 +310,12 @@ def start_server(
             raise EmbeddedError(f"cannot start the embedded server: {exc}") from exc
     deadline = time.monotonic() + timeout
     while True:
-        match = _LISTENING.search(_tail(log_path, 50))
+        match = _LISTENING.search(log_tail(log_path, 50))
         if match:
             return process, match.group(1).rstrip("/")
         if process.poll() is not None:
             raise EmbeddedError(
-                f"the embedded server exited with status {process.returncode} (log: {log_path})\n" + _tail(log_path)
+                f"the embedded server exited with status {process.returncode} (log: {log_path})\n" + log_tail(log_path)
             )
         if time.monotonic() > deadline:
             stop_pid(process.pid, process=process)

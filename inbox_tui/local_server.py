@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -35,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inbox_tui import plain_http
 from inbox_tui.config import (
     DEFAULT_SERVER_IDLE_TIMEOUT,
-    ENV_RUNTIME_DIR,
     ENV_SERVER_IDLE_TIMEOUT,
     ENV_SERVER_TIMEOUT,
     ConfigError,
@@ -46,24 +44,24 @@ from inbox_tui.config import (
     state_dir,
 )
 from inbox_tui.embedded import (
-    DB_FILE,
     LOG_FILE,
     TOKEN_FILE,
     EmbeddedError,
     ensure_local_owner,
-    pid_alive,
+    log_tail,
     server_command,
     server_environment,
 )
+from inbox_tui.local_runtime import DB_FILE, ENV_RUNTIME_DIR, HOST_URL, pid_alive, runtime_dir_choice, runtime_key
 from inbox_tui.private_files import ensure_private_dir
 
 START_TIMEOUT = 30.0
+PROBE_PATH = "/api/v2/users/me"
 PROBE_TIMEOUT = 1.0  # how long a server that is alive may take to answer one probe
 SLOW_NOTICE = 2.0  # after this long waiting for a server that holds the lock, say so
 STOP_TIMEOUT = 10.0
 EXIT_DATABASE_LOCKED = 2  # `inbox-server serve`: another process holds the database
 LOCK_SUFFIX = ".lock"  # server/serve_lock.py's lock file, beside the database
-HOST_URL = "http://localhost"  # the Host the API sees through the socket
 
 
 def _say(message: str) -> None:
@@ -82,14 +80,7 @@ def runtime_dir() -> Path:
     one that another user owns is refused (a socket there could be hijacked), one of ours that others
     can enter is tightened to 0700.
     """
-    explicit = os.environ.get(ENV_RUNTIME_DIR, "").strip()
-    xdg = os.environ.get("XDG_RUNTIME_DIR", "").strip()
-    if explicit:
-        path = Path(explicit).expanduser()
-    elif xdg and Path(xdg).is_dir():
-        path = Path(xdg) / "inbox-tui"
-    else:
-        path = Path("/tmp") / f"inbox-tui-{os.getuid()}"
+    path = Path(runtime_dir_choice())
     try:
         ensure_private_dir(path)
         info = path.lstat()
@@ -118,7 +109,7 @@ class LocalPaths:
         """The embedded default's files: the database in the data dir, the log in the state dir."""
         db = data_dir() / DB_FILE
         # Keyed by the database, so each database has its own server (tests move the data dir).
-        key = hashlib.sha256(str(db.absolute()).encode()).hexdigest()[:16]
+        key = runtime_key(str(db.absolute()))
         run = runtime_dir()
         return cls(
             db=db,
@@ -222,20 +213,12 @@ def probe(socket_path: str, token: str = "", timeout: float = PROBE_TIMEOUT) -> 
     """The status a server on the Unix socket answers to `GET /api/v2/users/me` with `token` within
     `timeout`, or None when nothing answers. One request tells both that the server is alive and whether
     it takes the token (401: expired or revoked)."""
-    request = b"GET /api/v2/users/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-    if token:
-        request += b"Coder-Session-Token: " + token.encode("ascii", "replace") + b"\r\n"
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(socket_path)
-            sock.sendall(request + b"\r\n")
-            head = sock.recv(64)
-    except OSError:
+        return plain_http.get(plain_http.Route.unix(socket_path), PROBE_PATH, token or None, timeout=timeout).status
+    except plain_http.BadHeaderValue:
+        return 401  # a token that cannot be sent is not one the server takes
+    except (OSError, plain_http.Unusable):
         return None
-    version, _, rest = head.partition(b" ")
-    code = rest[:3]
-    return int(code) if version.startswith(b"HTTP/") and code.isdigit() else None
 
 
 def _request(paths: LocalPaths, path: str, token: str, timeout: float = 2.0) -> Any:
@@ -325,14 +308,6 @@ def _start(paths: LocalPaths, idle: float) -> subprocess.Popen[bytes]:
         os.close(fd)
 
 
-def _tail(path: Path, lines: int = 10) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
 def find_running(
     paths: LocalPaths, token: str = "", *, probe_timeout: float = PROBE_TIMEOUT
 ) -> tuple[RuntimeInfo, int] | None:
@@ -379,7 +354,7 @@ def ensure_running(
                 if candidate is not None and candidate.returncode not in (0, EXIT_DATABASE_LOCKED):
                     raise EmbeddedError(
                         f"the local server exited with status {candidate.returncode} (log: {paths.log})\n"
-                        + _tail(paths.log)
+                        + log_tail(paths.log, 10)
                     )
                 candidate = _spawn(paths, idle_timeout())
         else:

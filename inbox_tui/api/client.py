@@ -14,10 +14,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from inbox_tui import __version__
 from inbox_tui.api import load_httpx, models
 from inbox_tui.api.errors import ApiError, ConnectionFailed
 from inbox_tui.api.models import InboxEvent, InboxPage
+from inbox_tui.plain_http import TOKEN_HEADER, USER_AGENT
 from inbox_tui.urls import is_loopback_url, normalize_url
 
 __all__ = ["FORMATS", "CoderClient", "inbox_query", "is_loopback_url", "normalize_url", "plain_http_transport"]
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
         User,
     )
 
-TOKEN_HEADER = "Coder-Session-Token"
-USER_AGENT = f"inbox-tui/{__version__}"
 PAGE_SIZE = 25  # fixed by the server; a shorter page is the last one
 READ_STATUSES = ("all", "read", "unread")
 FORMATS = ("markdown", "plaintext")

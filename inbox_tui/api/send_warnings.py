@@ -59,12 +59,14 @@ def custom_enabled(
     preferences: Mapping[str, NotificationPreference], custom_templates: Sequence[NotificationTemplate]
 ) -> bool:
     """Whether Custom Notification reaches the caller: their preference, else the template's default."""
+    # Here, not at import: cli.py imports this module, and the inbox's first frame needs none of the
+    # later models (issue 11; tests/client/test_first_page.py).
+    from inbox_tui.api.more_models import is_template_enabled
+
     template = next((t for t in custom_templates if t.id == CUSTOM_TEMPLATE_ID), None)
     if template is None:
         pref = preferences.get(CUSTOM_TEMPLATE_ID)
         return pref is None or not pref.disabled
-    from inbox_tui.api.more_models import is_template_enabled
-
     return is_template_enabled(template, dict(preferences))
 
 

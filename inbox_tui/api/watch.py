@@ -30,9 +30,10 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from inbox_tui.api.client import USER_AGENT, CoderClient
+from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError, ConnectionFailed
 from inbox_tui.api.models import InboxEvent
+from inbox_tui.plain_http import USER_AGENT
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0

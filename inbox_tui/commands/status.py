@@ -5,7 +5,8 @@ connection is resolved as every command resolves it (flags, environment, config,
 the shared local server; `status_fast` does it for the usual set-ups without the config modules), and one
 `GET /api/v2/notifications/inbox?read_status=unread` goes out through `inbox_tui.plain_http`: the local
 server's Unix socket, or TCP (TLS for https). Only when a proxy from the environment applies to a remote
-deployment does it fall back to the full HTTP client, which honours it.
+deployment (or the URL is one plain_http does not send as it is) does it fall back to the full HTTP
+client, which honours it.
 
 It never starts a server: with nothing running (the local server stops after its idle period) it prints
 nothing and exits 1, as for an unreachable deployment; the reason goes to stderr, which status bars do
@@ -119,27 +120,22 @@ def resolve_target(url_flag: str | None, token_flag: str | None, *, demo: bool) 
     try:
         if demo:
             return _demo_target(url_flag, token_flag)
-        from inbox_tui.connection import SOURCE_FLAGS, find_explicit
-        from inbox_tui.urls import normalize_url
+        from inbox_tui.connection import ResolveError, explicit_connection
 
-        found = find_explicit(url_flag, token_flag)
-        if found.url is None:
-            if found.token_source == SOURCE_FLAGS:
-                raise StatusUnavailable("--token was given without a URL: add --url or set CODER_URL")
-            return _local_target()
         try:
-            url = normalize_url(found.url)
-        except ValueError as exc:
-            raise StatusUnavailable(f"invalid URL: {exc}") from exc
-        if found.token is None:
-            raise StatusUnavailable(f"no session token for {url}: run `inbox-tui login {url}`")
-        return Target(url=url, token=found.token, label=url_label(url))
+            explicit = explicit_connection(url_flag, token_flag)
+        except ResolveError as exc:
+            raise StatusUnavailable(str(exc)) from exc
+        if explicit is None:
+            return _local_target()
+        return Target(url=explicit.url, token=explicit.token, label=url_label(explicit.url))
     except ConfigError as exc:
         raise StatusUnavailable(str(exc)) from exc
 
 
 def _demo_target(url_flag: str | None, token_flag: str | None) -> Target:
-    from inbox_tui.embedded import pid_alive, read_runtime
+    from inbox_tui.embedded import read_runtime
+    from inbox_tui.local_runtime import pid_alive
 
     if url_flag or token_flag:
         raise StatusUnavailable("--demo cannot be combined with --url or --token")
@@ -150,8 +146,9 @@ def _demo_target(url_flag: str | None, token_flag: str | None) -> Target:
 
 
 def _local_target() -> Target:
-    from inbox_tui.embedded import EmbeddedError, pid_alive
-    from inbox_tui.local_server import HOST_URL, LocalPaths, read_runtime
+    from inbox_tui.embedded import EmbeddedError
+    from inbox_tui.local_runtime import HOST_URL, pid_alive
+    from inbox_tui.local_server import LocalPaths, read_runtime
 
     try:
         paths = LocalPaths.default()
@@ -199,17 +196,35 @@ def _server_message(body: bytes) -> str:
     return ""
 
 
+def _ask(target: Target, timeout: float) -> tuple[int, bytes] | None:
+    """Status and body of the unread page over a plain socket (TLS for https); None when the URL needs the
+    full client (an environment proxy applies, or an http URL `plain_http` does not send as it is)."""
+    from inbox_tui.plain_http import Route, get, get_tls
+
+    if target.socket is not None:
+        route: Route | None = Route.unix(target.socket)
+    elif _proxied(target.url):
+        return None
+    elif target.url.startswith("https:"):
+        return get_tls(target.url, INBOX_PATH, target.token, timeout=timeout)
+    else:
+        route = Route.for_url(target.url)
+    if route is None:
+        return None
+    answer = get(route, INBOX_PATH, target.token, timeout=timeout)
+    return answer.status, answer.body
+
+
 def fetch_unread(target: Target, timeout: float) -> dict[str, Any]:
     """`GET /notifications/inbox?read_status=unread`: the first page of unread and the unread count."""
-    from inbox_tui.plain_http import get
-
-    if target.socket is None and _proxied(target.url):
-        return _fetch_through_proxy(target, timeout)
     where = f"GET {target.url}{INBOX_PATH}"
     try:
-        status, body = get(target.url, INBOX_PATH, target.token, timeout=timeout, unix_socket=target.socket)
-    except (OSError, ValueError) as exc:
+        asked = _ask(target, timeout)
+    except (OSError, ValueError) as exc:  # plain_http.Unusable is a ValueError
         raise StatusUnavailable(f"{where}: {exc or type(exc).__name__}") from exc
+    if asked is None:
+        return _fetch_with_client(target, timeout)
+    status, body = asked
     if status != 200:
         message = _server_message(body)
         detail = f": {message}" if message else ""
@@ -223,7 +238,7 @@ def fetch_unread(target: Target, timeout: float) -> dict[str, Any]:
     return data
 
 
-def _fetch_through_proxy(target: Target, timeout: float) -> dict[str, Any]:
+def _fetch_with_client(target: Target, timeout: float) -> dict[str, Any]:
     """The same request through the full client, which honours proxies (rare; pays for httpx)."""
     import asyncio
 

@@ -30,14 +30,13 @@ from inbox_tui.commands.status import (
     render_line,
     url_label,
 )
+from inbox_tui.local_runtime import DB_FILE, HOST_URL, pid_alive, runtime_dir_choice, runtime_key
 
-# The names and files of inbox_tui.config, inbox_tui.embedded and inbox_tui.local_server (kept equal by
-# the tests).
+# Deliberate copies of inbox_tui.config's names (importing it loads platformdirs and dataclasses, ~10 ms of
+# every status line); tests/client/test_status_resolution.py holds them equal.
 APP_NAME = "inbox-tui"
 CONFIG_FILE = "config.toml"
 TOKEN_FILE = "token"
-DB_FILE = "inbox.db"
-HOST_URL = "http://localhost"
 
 
 class _GiveUp(Exception):
@@ -115,22 +114,10 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a and b) and _normal(a or "") == _normal(b or "")
 
 
-def _sha256_hex(data: bytes) -> str:
-    # The builtin module, not hashlib: hashlib loads OpenSSL's (_hashlib), a few ms of every status line.
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found]  # Python 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12 and later
-        except ImportError:
-            from hashlib import sha256
-    return str(sha256(data).hexdigest())
-
-
 def _local_target() -> Target:
     db = os.path.join(_dir("INBOX_TUI_DATA_DIR", "data"), DB_FILE)
     run = _runtime_dir()
-    key = _sha256_hex(os.path.abspath(db).encode())[:16]
+    key = runtime_key(os.path.abspath(db))
     import json
 
     text = _read(os.path.join(run, f"{key}.json"))
@@ -141,7 +128,7 @@ def _local_target() -> Target:
         pid, sock = int(data["pid"]), str(data.get("socket") or "")
     except (ValueError, KeyError, TypeError) as exc:
         raise _GiveUp from exc
-    if not sock or not _alive(pid):
+    if not sock or not pid_alive(pid):
         raise StatusUnavailable(NOT_RUNNING)
     token = _read(os.path.join(os.path.dirname(db), TOKEN_FILE))
     if token is None:
@@ -150,17 +137,11 @@ def _local_target() -> Target:
 
 
 def _runtime_dir() -> str:
-    """local_server.runtime_dir's choice, only if the directory exists, is ours and is private."""
+    """local_server.runtime_dir's choice, only if the directory exists, is ours and is private (checked
+    here without creating or tightening it, which local_server.runtime_dir does and reports)."""
     import stat
 
-    explicit = os.environ.get("INBOX_TUI_RUNTIME_DIR", "").strip()
-    xdg = os.environ.get("XDG_RUNTIME_DIR", "").strip()
-    if explicit:
-        path = os.path.expanduser(explicit)
-    elif xdg and os.path.isdir(xdg):
-        path = os.path.join(xdg, "inbox-tui")
-    else:
-        path = f"/tmp/inbox-tui-{os.getuid()}"
+    path = runtime_dir_choice()
     try:
         info = os.lstat(path)
     except OSError as exc:
@@ -168,18 +149,6 @@ def _runtime_dir() -> str:
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
         raise _GiveUp  # the full path refuses or tightens it, and says so
     return path
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def lean_target(url_flag: str | None, token_flag: str | None) -> Target:

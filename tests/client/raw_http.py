@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
+
+import pytest
 
 
 class RawServer:
@@ -47,3 +51,28 @@ class RawServer:
 def response(body: bytes, *, content_type: str = "application/json", extra: str = "", status: str = "200 OK") -> bytes:
     head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
     return head.encode() + body
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[bytes | Callable[[socket.socket], None]], RawServer]]:
+    """Starts RawServers answering what a test gives (closed after the test)."""
+    servers: list[RawServer] = []
+
+    def start(answer: bytes | Callable[[socket.socket], None]) -> RawServer:
+        server = RawServer(answer)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """Answer an http.server request with `body` as JSON (for stand-in servers)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

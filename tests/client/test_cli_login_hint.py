@@ -6,7 +6,6 @@ terminal (its own session), so getpass reads the token from that terminal's stdi
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import subprocess
@@ -19,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from inbox_tui.api.deployment import KIND_CODER, KIND_INBOX_SERVER, KIND_UNKNOWN, deployment_kind, kind_from_buildinfo
+from tests.client.raw_http import send_json
 from tests.client.test_cli_live import env
 from tests.live_server import LiveServer
 
@@ -65,12 +65,7 @@ class _FakeCoder(BaseHTTPRequestHandler):
             body, status = {"version": "v2.24.1+abcdef0", "external_url": "https://github.com/coder/coder"}, 200
         else:
             body, status = {"message": "You must be logged in to access this resource."}, 401
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -7,7 +7,6 @@ not a test; what keeps it fast, that the path loads no httpx, asyncio, Textual o
 
 from __future__ import annotations
 
-import json
 import ssl
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from inbox_tui.api.client import CoderClient
 from inbox_tui.commands.status import render_line, status_fields
 from inbox_tui.entry import is_status_command
+from tests.client.raw_http import send_json
 from tests.client.test_cli_live import as_user, env, wait_for
 from tests.live_server import LiveServer
 from tests.local_env import LocalEnv
@@ -157,12 +157,7 @@ class _HttpsInbox(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         ok = self.path == "/coder/api/v2/notifications/inbox?read_status=unread"
         ok = ok and self.headers.get("Coder-Session-Token") == "tls-token"
-        body = json.dumps({"notifications": [], "unread_count": 2} if ok else {"message": "no"}).encode()
-        self.send_response(200 if ok else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, 200 if ok else 404, {"notifications": [], "unread_count": 2} if ok else {"message": "no"})
 
     def log_message(self, format: str, *args: object) -> None:
         pass

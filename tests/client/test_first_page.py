@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,12 @@ from inbox_tui.connection import Connection, resolve
 from inbox_tui.first_page import MAX_BODY, FirstPage, Route, Unusable, fetch
 from inbox_tui.state import Filters
 from tests.client.fakes import notification_json
-from tests.client.raw_http import RawServer, response
+from tests.client.raw_http import RawServer, raw_server, response
 from tests.live_server import LiveServer
 from tests.local_env import LocalEnv
 from tests.tui.helpers import seed_custom
+
+__all__ = ["raw_server"]  # the fixture, imported for the tests below
 
 
 def route(url: str) -> Route:
@@ -123,20 +125,6 @@ async def test_closed_server_gives_no_page_and_page_or_asks_the_client(live_serv
 async def test_a_refused_token_gives_no_page(live_server: LiveServer) -> None:
     with pytest.raises(Unusable, match="status 401"):
         fetch(route(live_server.url), "00000000-bad-token", Filters())
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[bytes | Callable[[socket.socket], None]], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(answer: bytes | Callable[[socket.socket], None]) -> RawServer:
-        server = RawServer(answer)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 PAGE = json.dumps({"notifications": [notification_json(1), notification_json(0)], "unread_count": 2}).encode()

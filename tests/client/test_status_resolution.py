@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox_tui import config, embedded, local_server
+from inbox_tui import config, local_server
 from inbox_tui.commands import status_fast
 from inbox_tui.commands.status import StatusUnavailable, Target, resolve_target
 from inbox_tui.commands.status_fast import _GiveUp, lean_target
@@ -55,7 +55,6 @@ def test_the_names_are_the_launchers_names() -> None:
         config.CONFIG_FILE,
         config.TOKEN_FILE,
     )
-    assert (status_fast.DB_FILE, status_fast.HOST_URL) == (embedded.DB_FILE, local_server.HOST_URL)
 
 
 def test_flags_environment_config_and_coder_login_agree(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
