@@ -98,7 +98,7 @@ FREEZE_EVERY = 300.0
 
 # Failures nobody needs a toast for (the header or the list already says it). A failed read-marks check
 # is retried by the next tick, focus or frame; while the server is down the header says so.
-QUIET_GROUPS = {"template-names", "stale-check"}
+QUIET_GROUPS = {"template-names", "stale-check", "paused-check"}
 
 # Text browsers take over the terminal the inbox is drawn on: never launch one.
 _CONSOLE_BROWSERS = {"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"}
@@ -217,6 +217,7 @@ class InboxApp(App[None]):
         self.alerts: list[Alert] = []
         self._terminal_write = terminal_write
         self._names_requested = False
+        self._paused_requested = False
         self._grown = 0
         self._frozen_at: float | None = None
         # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
@@ -284,6 +285,10 @@ class InboxApp(App[None]):
         if self.client is not None and self.templates is None and not self._names_requested:
             self._names_requested = True
             self.run_worker(self.load_templates(), group="template-names", exit_on_error=False)
+        screen = self.inbox_screen
+        if self.client is not None and not self._paused_requested and screen is not None:
+            self._paused_requested = True  # issue 11: is delivery paused? (after the first frame)
+            screen.check_paused()
 
     def start_up_done(self) -> None:
         """The first page is painted (or failed to load): turn the collector back on if start-up paused it.
@@ -359,6 +364,11 @@ class InboxApp(App[None]):
 
     def on_link_changed(self, message: messages.LinkChanged) -> None:
         self.link = message.link
+
+    def on_delivery_paused_changed(self, message: messages.DeliveryPausedChanged) -> None:
+        screen = self.inbox_screen
+        if screen is not None:
+            screen.show_paused(message.paused)
 
     def on_worker_failed(self, message: messages.WorkerFailed) -> None:
         self.report_failure(message.group, message.error)
