@@ -37,7 +37,8 @@ from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxContext, InboxScreen
 from inbox_tui.state import Filters, InboxState
 from inbox_tui.templates import TemplateCatalog
-from inbox_tui.widgets.header import Link
+from inbox_tui.terminal_title import POP_TITLE, PUSH_TITLE, title_sequence, title_text
+from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import Clock, system_clock
 
 if TYPE_CHECKING:
@@ -150,6 +151,7 @@ class InboxApp(App[None]):
         theme: str | None = None,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         first_page: FirstPage | None = None,
+        terminal_title: bool = False,
     ) -> None:
         """Build the app.
 
@@ -174,6 +176,8 @@ class InboxApp(App[None]):
             disagreeing frames and reconnects still check).
         first_page: the first page as `inbox-tui` fetched it before Textual loaded (issue 11); shown
             instead of asking the client when it is for the start-up filters and arrived.
+        terminal_title: keep the terminal's title at the unread count and deployment (`(3) inbox · local`),
+            through `terminal_write`; the previous title is pushed at start and popped at exit (issue 11).
         """
         super().__init__()
         self.client = client
@@ -223,6 +227,10 @@ class InboxApp(App[None]):
         # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
         self.collector_paused = False
         self.first_page = first_page  # issue 11: the first page fetched before Textual loaded
+        self.terminal_title = terminal_title
+        self._title: str | None = None  # the title last written (None: the terminal's own is in place)
+        self.focus_reported = False  # an AppFocus/AppBlur has arrived: the terminal reports focus changes
+        self._tmux_hint_shown = False
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen(self.inbox_context())
@@ -243,6 +251,7 @@ class InboxApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.update_title()
         if self._screen_keys:
             self.call_after_refresh(self._apply_screen_keys)
         else:
@@ -318,6 +327,9 @@ class InboxApp(App[None]):
         self._frozen_at = time.monotonic()
 
     async def on_unmount(self) -> None:
+        if self._title is not None:
+            self.write_terminal(POP_TITLE)  # the title the terminal had before (the driver is still open)
+            self._title = None
         self.start_up_done()
         if self._frozen_at is not None:
             # Hand what was frozen back to the collector: the app's objects die with it (tests, embedders).
@@ -364,6 +376,24 @@ class InboxApp(App[None]):
 
     def on_link_changed(self, message: messages.LinkChanged) -> None:
         self.link = message.link
+        self.update_title()
+
+    def on_inbox_header_unread_changed(self, _message: InboxHeader.UnreadChanged) -> None:
+        self.update_title()
+
+    def update_title(self) -> None:
+        """Write the terminal title (`(3) inbox · local`) if its text changed; the first write pushes the
+        terminal's own title, which exit pops."""
+        if not self.terminal_title:
+            return
+        # The state's count, not the message's: the header's first (initial) report is 0 before it is told.
+        text = title_text(max(0, self.state.unread_count), self.source)
+        if text == self._title:
+            return
+        if self._title is None:
+            self.write_terminal(PUSH_TITLE)
+        self._title = text
+        self.write_terminal(title_sequence(text))
 
     def on_delivery_paused_changed(self, message: messages.DeliveryPausedChanged) -> None:
         screen = self.inbox_screen
@@ -625,6 +655,7 @@ def run_app(
         theme=getattr(cfg, "theme", None),
         check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
         first_page=first_page,  # issue 11
+        terminal_title=getattr(cfg, "terminal_title", True),  # issue 11
     )
     app.collector_paused = collector_paused
     app.run()
