@@ -339,9 +339,14 @@ class InboxApp(App[None]):
 
     def on_app_focus(self, event: events.AppFocus) -> None:
         """The terminal has focus again: what changed elsewhere meanwhile should show at once."""
+        self.focus_reported = True
         screen = self.inbox_screen
         if screen is not None:
             screen.check_read_marks("focus")
+
+    def on_app_blur(self, event: events.AppBlur) -> None:
+        """The terminal reports focus changes (tmux with focus-events on, most terminals)."""
+        self.focus_reported = True
 
     @property
     def inbox_screen(self) -> InboxScreen | None:
@@ -363,7 +368,20 @@ class InboxApp(App[None]):
         self.inbox_grew(message.added)
 
     def on_new_unread(self, message: messages.NewUnread) -> None:
+        self.hint_focus_events()
         self.alert_new(message.notifications)
+
+    def hint_focus_events(self) -> None:
+        """At the first arrival: inside tmux, with no focus change ever reported, say once why alerts
+        cannot fire (tmux's default `focus-events off`; docs/configuration.md, "tmux")."""
+        if self._tmux_hint_shown:
+            return
+        self._tmux_hint_shown = True
+        from inbox_tui.tmux import focus_events_hint
+
+        hint = focus_events_hint(os.environ, self.focus_reported, self.alert_settings.mode != "off")
+        if hint is not None:
+            self.notify(hint, title="tmux", severity="warning", timeout=15, markup=False)
 
     def on_filters_changed(self, message: messages.FiltersChanged) -> None:
         self.remember_filters(message.filters)
