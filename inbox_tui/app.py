@@ -152,6 +152,7 @@ class InboxApp(App[None]):
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         first_page: FirstPage | None = None,
         terminal_title: bool = False,
+        mark_read_on_preview: bool = False,
     ) -> None:
         """Build the app.
 
@@ -178,6 +179,8 @@ class InboxApp(App[None]):
             instead of asking the client when it is for the start-up filters and arrived.
         terminal_title: keep the terminal's title at the unread count and deployment (`(3) inbox · local`),
             through `terminal_write`; the previous title is pushed at start and popped at exit (issue 11).
+        mark_read_on_preview: opening the preview (`enter`) marks the notification read (the config file's
+            switch; issue 11).
         """
         super().__init__()
         self.client = client
@@ -228,6 +231,7 @@ class InboxApp(App[None]):
         self.collector_paused = False
         self.first_page = first_page  # issue 11: the first page fetched before Textual loaded
         self.terminal_title = terminal_title
+        self.mark_read_on_preview = mark_read_on_preview
         self._title: str | None = None  # the title last written (None: the terminal's own is in place)
         self.focus_reported = False  # an AppFocus/AppBlur has arrived: the terminal reports focus changes
         self._tmux_hint_shown = False
@@ -247,6 +251,7 @@ class InboxApp(App[None]):
             check_interval=self.check_interval,
             compact=self.compact,
             preview_position=self.preview_position,
+            mark_read_on_preview=self.mark_read_on_preview,
         )
 
     def on_mount(self) -> None:
@@ -674,6 +679,7 @@ def run_app(
         check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
         first_page=first_page,  # issue 11
         terminal_title=getattr(cfg, "terminal_title", True),  # issue 11
+        mark_read_on_preview=getattr(cfg, "mark_read_on_preview", False),  # issue 11
     )
     app.collector_paused = collector_paused
     app.run()

@@ -70,7 +70,8 @@ class InboxContext:
     keymap: the `[keys]` remaps in force (the app may add to it later). link: the connection state to show
     before the watch reports. source: where the connection came from, for the header. watch: follow the
     live stream. check_interval: seconds between read-marks checks (0: none). compact, preview_position:
-    the view settings to start with (changes are posted as `ViewChanged`).
+    the view settings to start with (changes are posted as `ViewChanged`). mark_read_on_preview: opening
+    the preview with `enter` marks the notification read, as `r` would (the config file's switch).
     """
 
     feed: InboxFeed
@@ -82,6 +83,7 @@ class InboxContext:
     check_interval: float = 0.0
     compact: bool = False
     preview_position: str = "right"
+    mark_read_on_preview: bool = False  # issue 11: `enter` (opening the preview) also marks it read
 
 
 def _inbox_commands() -> type[Provider]:
@@ -614,6 +616,9 @@ class InboxScreen(Screen[None]):
         notification = self.inbox.notification
         if notification is None:
             return
+        if self.context.mark_read_on_preview and not notification.is_read and not self.preview_open:
+            self._set_read(notification, True)  # opening it (not closing it) reads it, as `r` would
+            notification = self.state.get(notification.id) or notification
         if not self.preview_fits:
             from inbox_tui.screens.preview import PreviewScreen
 
