@@ -258,6 +258,8 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.inbox.tick()
+        if self._preview is not None and self.preview_open:
+            self._preview.tick(self.feed.clock())  # the preview's "2 minutes ago" moves with the list's "3m"
 
     # ----- showing the state ----------------------------------------------------------------------
 
