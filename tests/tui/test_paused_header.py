@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from textual.message import Message
 
 from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
@@ -14,7 +15,7 @@ from inbox_tui.screens.admin import AdminScreen
 from inbox_tui.screens.confirm import ConfirmScreen
 from inbox_tui.widgets.header import InboxHeader
 from tests.live_server import LiveServer
-from tests.tui.helpers import Posted, inbox_screen, seed_custom, settle, wait_for
+from tests.tui.helpers import CountingTransport, Posted, inbox_screen, seed_custom, settle, wait_for
 
 SIZE = (120, 30)
 
@@ -104,3 +105,22 @@ async def test_a_reconnect_asks_again(live_server: LiveServer, owner: CoderClien
         down = await posted.wait(messages.LinkChanged, "the watch to drop", lambda m: m.link.state != "live", since=up)
         await posted.wait(messages.LinkChanged, "back", lambda m: m.link.state == "live", since=down, limit=60)
         await wait_for(pilot, lambda: header(app).paused, "the header to say paused after the reconnect")
+
+
+async def test_the_settings_are_asked_once_and_only_after_the_first_page_is_painted(live_server: LiveServer) -> None:
+    async with CoderClient(live_server.url, live_server.member_token) as member:
+        await seed_custom(member, 2)
+    transport = CountingTransport()
+    client = CoderClient(live_server.url, live_server.member_token, transport=transport)
+    app = InboxApp(client, owns_client=True, watch=False, check_interval=0)
+    sent_before_paint: list[int] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, messages.FirstPageShown) and not sent_before_paint:
+            sent_before_paint.append(len(transport.requests))
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: bool(sent_before_paint), "the first page painted")
+        await settle(pilot)
+    asked = [i for i, r in enumerate(transport.requests) if r.url.path.endswith("/notifications/settings")]
+    assert len(asked) == 1 and asked[0] >= sent_before_paint[0]
