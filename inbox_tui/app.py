@@ -37,7 +37,8 @@ from inbox_tui.keymap import SPECS_BY_ID, bindings, parse_keys
 from inbox_tui.screens.inbox import InboxContext, InboxScreen
 from inbox_tui.state import Filters, InboxState
 from inbox_tui.templates import TemplateCatalog
-from inbox_tui.widgets.header import Link
+from inbox_tui.terminal_title import POP_TITLE, PUSH_TITLE, title_sequence, title_text
+from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import Clock, system_clock
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ FREEZE_EVERY = 300.0
 
 # Failures nobody needs a toast for (the header or the list already says it). A failed read-marks check
 # is retried by the next tick, focus or frame; while the server is down the header says so.
-QUIET_GROUPS = {"template-names", "stale-check"}
+QUIET_GROUPS = {"template-names", "stale-check", "paused-check"}
 
 # Text browsers take over the terminal the inbox is drawn on: never launch one.
 _CONSOLE_BROWSERS = {"www-browser", "links", "links2", "elinks", "lynx", "w3m", "browsh"}
@@ -150,6 +151,8 @@ class InboxApp(App[None]):
         theme: str | None = None,
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         first_page: FirstPage | None = None,
+        terminal_title: bool = False,
+        mark_read_on_preview: bool = False,
     ) -> None:
         """Build the app.
 
@@ -174,6 +177,10 @@ class InboxApp(App[None]):
             disagreeing frames and reconnects still check).
         first_page: the first page as `inbox-tui` fetched it before Textual loaded (issue 11); shown
             instead of asking the client when it is for the start-up filters and arrived.
+        terminal_title: keep the terminal's title at the unread count and deployment (`(3) inbox · local`),
+            through `terminal_write`; the previous title is pushed at start and popped at exit (issue 11).
+        mark_read_on_preview: opening the preview (`enter`) marks the notification read (the config file's
+            switch; issue 11).
         """
         super().__init__()
         self.client = client
@@ -217,11 +224,17 @@ class InboxApp(App[None]):
         self.alerts: list[Alert] = []
         self._terminal_write = terminal_write
         self._names_requested = False
+        self._paused_requested = False
         self._grown = 0
         self._frozen_at: float | None = None
         # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
         self.collector_paused = False
         self.first_page = first_page  # issue 11: the first page fetched before Textual loaded
+        self.terminal_title = terminal_title
+        self.mark_read_on_preview = mark_read_on_preview
+        self._title: str | None = None  # the title last written (None: the terminal's own is in place)
+        self.focus_reported = False  # an AppFocus/AppBlur has arrived: the terminal reports focus changes
+        self._tmux_hint_shown = False
 
     def get_default_screen(self) -> Screen[Any]:
         return InboxScreen(self.inbox_context())
@@ -238,10 +251,12 @@ class InboxApp(App[None]):
             check_interval=self.check_interval,
             compact=self.compact,
             preview_position=self.preview_position,
+            mark_read_on_preview=self.mark_read_on_preview,
         )
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.update_title()
         if self._screen_keys:
             self.call_after_refresh(self._apply_screen_keys)
         else:
@@ -284,6 +299,10 @@ class InboxApp(App[None]):
         if self.client is not None and self.templates is None and not self._names_requested:
             self._names_requested = True
             self.run_worker(self.load_templates(), group="template-names", exit_on_error=False)
+        screen = self.inbox_screen
+        if self.client is not None and not self._paused_requested and screen is not None:
+            self._paused_requested = True  # issue 11: is delivery paused? (after the first frame)
+            screen.check_paused()
 
     def start_up_done(self) -> None:
         """The first page is painted (or failed to load): turn the collector back on if start-up paused it.
@@ -313,6 +332,9 @@ class InboxApp(App[None]):
         self._frozen_at = time.monotonic()
 
     async def on_unmount(self) -> None:
+        if self._title is not None:
+            self.write_terminal(POP_TITLE)  # the title the terminal had before (the driver is still open)
+            self._title = None
         self.start_up_done()
         if self._frozen_at is not None:
             # Hand what was frozen back to the collector: the app's objects die with it (tests, embedders).
@@ -322,9 +344,14 @@ class InboxApp(App[None]):
 
     def on_app_focus(self, event: events.AppFocus) -> None:
         """The terminal has focus again: what changed elsewhere meanwhile should show at once."""
+        self.focus_reported = True
         screen = self.inbox_screen
         if screen is not None:
             screen.check_read_marks("focus")
+
+    def on_app_blur(self, event: events.AppBlur) -> None:
+        """The terminal reports focus changes (tmux with focus-events on, most terminals)."""
+        self.focus_reported = True
 
     @property
     def inbox_screen(self) -> InboxScreen | None:
@@ -346,7 +373,20 @@ class InboxApp(App[None]):
         self.inbox_grew(message.added)
 
     def on_new_unread(self, message: messages.NewUnread) -> None:
+        self.hint_focus_events()
         self.alert_new(message.notifications)
+
+    def hint_focus_events(self) -> None:
+        """At the first arrival: inside tmux, with no focus change ever reported, say once why alerts
+        cannot fire (tmux's default `focus-events off`; docs/configuration.md, "tmux")."""
+        if self._tmux_hint_shown:
+            return
+        self._tmux_hint_shown = True
+        from inbox_tui.tmux import focus_events_hint
+
+        hint = focus_events_hint(os.environ, self.focus_reported, self.alert_settings.mode != "off")
+        if hint is not None:
+            self.notify(hint, title="tmux", severity="warning", timeout=15, markup=False)
 
     def on_filters_changed(self, message: messages.FiltersChanged) -> None:
         self.remember_filters(message.filters)
@@ -359,6 +399,29 @@ class InboxApp(App[None]):
 
     def on_link_changed(self, message: messages.LinkChanged) -> None:
         self.link = message.link
+        self.update_title()
+
+    def on_inbox_header_unread_changed(self, _message: InboxHeader.UnreadChanged) -> None:
+        self.update_title()
+
+    def update_title(self) -> None:
+        """Write the terminal title (`(3) inbox · local`) if its text changed; the first write pushes the
+        terminal's own title, which exit pops."""
+        if not self.terminal_title:
+            return
+        # The state's count, not the message's: the header's first (initial) report is 0 before it is told.
+        text = title_text(max(0, self.state.unread_count), self.source)
+        if text == self._title:
+            return
+        if self._title is None:
+            self.write_terminal(PUSH_TITLE)
+        self._title = text
+        self.write_terminal(title_sequence(text))
+
+    def on_delivery_paused_changed(self, message: messages.DeliveryPausedChanged) -> None:
+        screen = self.inbox_screen
+        if screen is not None:
+            screen.show_paused(message.paused)
 
     def on_worker_failed(self, message: messages.WorkerFailed) -> None:
         self.report_failure(message.group, message.error)
@@ -615,6 +678,8 @@ def run_app(
         theme=getattr(cfg, "theme", None),
         check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
         first_page=first_page,  # issue 11
+        terminal_title=getattr(cfg, "terminal_title", True),  # issue 11
+        mark_read_on_preview=getattr(cfg, "mark_read_on_preview", False),  # issue 11
     )
     app.collector_paused = collector_paused
     app.run()

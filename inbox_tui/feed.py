@@ -328,3 +328,12 @@ class InboxFeed:
             # Also when refused (the rollback follows) or cancelled by a second mark-all: never leave the
             # read-marks checks waiting for an answer that will not come.
             self.state.commit_mark_all(change)
+
+    # ----- the deployment's delivery (issue 11) ---------------------------------------------------
+
+    async def delivery_paused(self) -> bool | None:
+        """Whether the deployment's notifier is paused (`GET /notifications/settings`, readable by owners
+        and members alike); None for a fixed inbox with no server."""
+        if self.client is None:
+            return None
+        return (await self.client.settings()).notifier_paused

@@ -81,3 +81,11 @@ class WorkerFailed(Message):
         super().__init__()
         self.group = group
         self.error = error
+
+
+class DeliveryPausedChanged(Message):
+    """The admin screen paused or resumed the deployment's delivery (the header shows it at once)."""
+
+    def __init__(self, paused: bool) -> None:
+        super().__init__()
+        self.paused = paused

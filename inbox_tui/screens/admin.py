@@ -24,6 +24,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Select, Static, Switch
 
+from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import DispatchMethods, NotificationSettings, NotificationTemplate, User
@@ -355,6 +356,7 @@ class AdminScreen(ModalScreen[None]):
             self._show_settings()  # the switch goes back to what the server has
             return
         self._show_settings()
+        self.post_message(messages.DeliveryPausedChanged(self.settings.notifier_paused))  # the inbox's header
         done = self.settings.notifier_paused == paused
         status.show("Notifications are now paused." if paused else "Notifications are now resumed.", "success")
         if not done:

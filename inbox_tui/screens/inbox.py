@@ -70,7 +70,8 @@ class InboxContext:
     keymap: the `[keys]` remaps in force (the app may add to it later). link: the connection state to show
     before the watch reports. source: where the connection came from, for the header. watch: follow the
     live stream. check_interval: seconds between read-marks checks (0: none). compact, preview_position:
-    the view settings to start with (changes are posted as `ViewChanged`).
+    the view settings to start with (changes are posted as `ViewChanged`). mark_read_on_preview: opening
+    the preview with `enter` marks the notification read, as `r` would (the config file's switch).
     """
 
     feed: InboxFeed
@@ -82,6 +83,7 @@ class InboxContext:
     check_interval: float = 0.0
     compact: bool = False
     preview_position: str = "right"
+    mark_read_on_preview: bool = False  # issue 11: `enter` (opening the preview) also marks it read
 
 
 def _inbox_commands() -> type[Provider]:
@@ -131,6 +133,7 @@ class InboxScreen(Screen[None]):
         self._preview_timer: Timer | None = None
         self._preview: NotificationView | None = None
         self._search: Input | None = None
+        self.went_live = False  # the watch has been live once: the next "live" is a reconnect
 
     # ----- plumbing -------------------------------------------------------------------------------
 
@@ -255,6 +258,8 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.inbox.tick()
+        if self._preview is not None and self.preview_open:
+            self._preview.tick(self.feed.clock())  # the preview's "2 minutes ago" moves with the list's "3m"
 
     # ----- showing the state ----------------------------------------------------------------------
 
@@ -471,6 +476,9 @@ class InboxScreen(Screen[None]):
             self._resync()
         elif change.state is ConnectionState.OFFLINE and change.error is not None:
             self.app.notify(detail, title="Live updates stopped", severity="error", markup=False)
+        if change.state is ConnectionState.LIVE and self.went_live:
+            self.check_paused()  # reconnected: delivery may have been paused or resumed meanwhile
+        self.went_live = self.went_live or change.state is ConnectionState.LIVE
 
     def queue_arrival(self, event: InboxEvent) -> None:
         """Take one new notification from the watch; bursts are shown together a moment later."""
@@ -522,6 +530,7 @@ class InboxScreen(Screen[None]):
 
     def _check_tick(self) -> None:
         self.check_read_marks("timer")
+        self.check_paused()
 
     def check_read_marks(self, trigger: str, *, force: bool = False) -> None:
         """Check the count and the loaded read marks against the server, and fix what disagrees.
@@ -551,6 +560,27 @@ class InboxScreen(Screen[None]):
             self._grew(len(checked.result.added))
             self._alert(checked.result.added)
         self.post_message(self.ReadMarksChecked(trigger, checked.marks, checked.changed_ids))
+
+    # ----- paused delivery (issue 11) -------------------------------------------------------------
+
+    def check_paused(self) -> None:
+        """Ask the server whether delivery is paused, and show it in the header (no server: nothing).
+
+        Asked after the first page (never before the first frame), on each check tick, after a reconnect,
+        and at once when the admin screen pauses or resumes (the app calls `show_paused` then).
+        """
+        if self.client is not None:
+            self._check_paused()
+
+    @work(group="paused-check", exclusive=True, exit_on_error=False)
+    async def _check_paused(self) -> None:
+        paused = await self.feed.delivery_paused()
+        if paused is not None:
+            self.show_paused(paused)
+
+    def show_paused(self, paused: bool) -> None:
+        """Show whether the deployment's delivery is paused (`● live · paused` in the header)."""
+        self.query_one(InboxHeader).paused = paused
 
     # ----- actions: moving ------------------------------------------------------------------------
 
@@ -588,6 +618,9 @@ class InboxScreen(Screen[None]):
         notification = self.inbox.notification
         if notification is None:
             return
+        if self.context.mark_read_on_preview and not notification.is_read and not self.preview_open:
+            self._set_read(notification, True)  # opening it (not closing it) reads it, as `r` would
+            notification = self.state.get(notification.id) or notification
         if not self.preview_fits:
             from inbox_tui.screens.preview import PreviewScreen
 

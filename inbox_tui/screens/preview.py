@@ -94,6 +94,14 @@ class PreviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.view.show(self.notification, self.now, self.template_name)
         self.view.focus()
+        if self.host is not None:
+            self.set_interval(30.0, self._tick)  # as the list's relative times move on
+
+    def _tick(self) -> None:
+        subject = self.host.preview_subject(self.notification.id) if self.host is not None else None
+        if subject is not None:
+            self.now = subject[2]
+            self.view.tick(self.now)
 
     @property
     def view(self) -> NotificationView:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -68,6 +69,16 @@ class InboxHeader(Widget):
     link: reactive[Link] = reactive(Link)
     # The deployment's delivery is paused (GET /notifications/settings): nothing new arrives until resume.
     paused: reactive[bool] = reactive(False)
+
+    class UnreadChanged(Message):
+        """The unread count shown changed (the app keeps the terminal title in step)."""
+
+        def __init__(self, unread: int) -> None:
+            super().__init__()
+            self.unread = unread
+
+    def watch_unread(self, unread: int) -> None:
+        self.post_message(self.UnreadChanged(max(0, unread)))
 
     def on_mount(self) -> None:
         # The countdown of "reconnecting in N s" moves once a second; cheap when not reconnecting.

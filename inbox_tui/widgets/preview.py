@@ -78,6 +78,7 @@ class NotificationView(VerticalScroll):
         yield Static(id="preview-actions", markup=False)
 
     _pending: tuple[InboxNotification | None, datetime, str] | None = None
+    _shown: tuple[InboxNotification | None, str] = (None, "")
     _ready = False
 
     def on_mount(self) -> None:
@@ -91,6 +92,7 @@ class NotificationView(VerticalScroll):
             self._pending = (notification, now, template_name)
             return
         self._pending = None
+        self._shown = (notification, template_name)
         title = self.query_one("#preview-title", Static)
         meta = self.query_one("#preview-meta", Static)
         body = self.query_one("#preview-body", Markdown)
@@ -107,3 +109,10 @@ class NotificationView(VerticalScroll):
         body.update(clean_block(notification.content))
         actions.update(action_lines(notification))
         self.scroll_home(animate=False)
+
+    def tick(self, now: datetime) -> None:
+        """Move the relative time of the meta line on ("2 minutes ago"), with the list's times; the body
+        and the scroll position stay."""
+        notification, template_name = self._shown
+        if self._ready and notification is not None:
+            self.query_one("#preview-meta", Static).update(meta_line(notification, now, template_name))

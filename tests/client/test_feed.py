@@ -208,3 +208,15 @@ async def test_a_fixed_inbox_fetches_nothing() -> None:
     feed = InboxFeed(None, InboxState(), now)
     assert feed.prefetch() is None and not feed.can_load_more and not feed.can_check_read_marks
     assert await feed.load_more() is None and await feed.check_read_marks(force=True) is None
+
+
+async def test_paused_delivery_is_read_by_a_member(live_server: LiveServer) -> None:
+    async with (
+        CoderClient(live_server.url, live_server.owner_token) as owner,
+        CoderClient(live_server.url, live_server.member_token) as member,
+    ):
+        feed = feed_for(member)
+        assert await feed.delivery_paused() is False
+        await owner.set_paused(True)
+        assert await feed.delivery_paused() is True
+    assert await InboxFeed(None, InboxState(), now).delivery_paused() is None

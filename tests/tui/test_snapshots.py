@@ -199,3 +199,35 @@ def test_admin_in_a_side_pane(
     token = live_server.owner_token if role == "owner" else live_server.member_token
     app = ScreenHost(live_server.url, token, lambda client: AdminScreen(client))
     assert snap_compare(app, terminal_size=size, run_before=edited)
+
+
+# ----- the main inbox in side panes (issue 11) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 15)], ids=["80x24", "60x20", "40x15"])
+def test_main_inbox_in_a_side_pane(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(inbox(), terminal_size=size, run_before=settle)
+
+
+def test_main_inbox_with_the_preview_at_80x24(snap_compare: SnapCompare) -> None:
+    """80 columns is the narrowest pane with the preview beside the list."""
+
+    async def open_preview(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=(80, 24), run_before=open_preview)
+
+
+def test_paused_delivery_in_the_header_at_60x20(snap_compare: SnapCompare) -> None:
+    async def paused(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        from inbox_tui.screens.inbox import InboxScreen
+
+        screen = pilot.app.screen
+        assert isinstance(screen, InboxScreen)
+        screen.show_paused(True)
+        await settle(pilot)
+
+    assert snap_compare(inbox(), terminal_size=(60, 20), run_before=paused)
