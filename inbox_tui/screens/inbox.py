@@ -278,6 +278,10 @@ class InboxScreen(Screen[None]):
         empty.display = not has_rows
         if not has_rows:
             empty.update(self._empty_text())
+        elif self.focused is None:
+            # Hiding the empty list (a reload, a filter change) took its focus: give it back, or j/enter
+            # would do nothing while r still acted on the highlighted row.
+            self.inbox.focus()
 
     def _scope_text(self) -> str:
         filters = self.state.filters

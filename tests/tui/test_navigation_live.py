@@ -1,0 +1,75 @@
+"""Moving around the inbox against a real inbox-server (25 rows a page): focus after filter changes,
+G and n beyond the loaded pages, the position indicator, count prefixes and bulk read changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from inbox_tui.api.client import CoderClient
+from inbox_tui.app import InboxApp
+from tests.live_server import LiveServer
+from tests.tui.helpers import inbox_screen, seed_custom, settle
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+async def member(live_server: LiveServer) -> AsyncIterator[CoderClient]:
+    """An API client for the member, for seeding and for checking the server's side."""
+    async with CoderClient(live_server.url, live_server.member_token) as client:
+        yield client
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """A real HTTP transport that holds requests for older pages until `gate` is set."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.held = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "starting_before" in request.url.params:
+            self.held += 1
+            await self.gate.wait()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def app_for(live_server: LiveServer, transport: httpx.AsyncBaseTransport | None = None) -> InboxApp:
+    """The member's inbox, without the watch (these tests drive loads themselves)."""
+    client = CoderClient(live_server.url, live_server.member_token, transport=transport)
+    return InboxApp(client, owns_client=True, watch=False)
+
+
+def highlighted_title(app: InboxApp) -> str | None:
+    """Title of the highlighted notification."""
+    notification = inbox_screen(app).inbox.notification
+    return None if notification is None else notification.title
+
+
+async def test_unread_only_keeps_the_list_focused(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 4)
+    app = app_for(live_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        inbox = inbox_screen(app).inbox
+        await pilot.press("j", "r")  # "Custom 2" read, so unread only hides it
+        await settle(pilot)
+        for _ in range(2):  # on, then off again
+            await pilot.press("u")
+            await settle(pilot)
+            assert inbox.has_focus and inbox.highlighted == 0
+            assert highlighted_title(app) == "Custom 3"
+            await pilot.press("j")
+            assert highlighted_title(app) in ("Custom 1", "Custom 2")
+        await pilot.press("k", "r")  # acts on the row the user sees highlighted
+        await settle(pilot)
+        assert app.state.by_id[inbox.ids[0]].is_read
