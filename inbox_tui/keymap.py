@@ -62,7 +62,7 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("cursor_down", "j", "cursor_down", "Down", "list", _NAV, palette=False),
     KeySpec("cursor_up", "k", "cursor_up", "Up", "list", _NAV, palette=False),
     KeySpec("top", "g", "top", "Newest", "list", _NAV),
-    KeySpec("bottom", "G", "last", "Oldest loaded", "list", _NAV),
+    KeySpec("bottom", "G", "bottom", "Oldest (loads all pages)", "screen", _NAV),
     KeySpec("half_page_down", "ctrl+d", "half_page_down", "Half page down", "list", _NAV, palette=False),
     KeySpec("half_page_up", "ctrl+u", "half_page_up", "Half page up", "list", _NAV, palette=False),
     KeySpec("next_unread", "n", "next_unread", "Next unread", "screen", _NAV),

@@ -60,6 +60,10 @@ An entry that cannot work as written is ignored, with a warning at start that na
 binding id, a name Textual cannot deliver (`"jj"`), or a key another main-screen binding keeps
 (`quit = "j"` would leave `j` moving down and nothing quitting, so `q` stays). To move a key that is
 taken, remap both: `toggle_read = "q"` with `quit = "r"` swaps them.
+
+Beyond the loaded pages: `G` loads every older page (progress shows under the list; the list stays usable;
+`esc` stops it, keeping what was loaded) and then highlights the oldest; `n` loads older pages until it
+finds an unread one, and says "No unread notification further down" only at the end.
 """
 
 

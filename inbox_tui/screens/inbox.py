@@ -39,6 +39,7 @@ from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, Read
 from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
+from inbox_tui.widgets.list_status import ListStatus
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -164,6 +165,11 @@ class InboxScreen(Screen[None]):
         """The list widget."""
         return self.query_one("#inbox", InboxList)
 
+    @property
+    def list_status(self) -> ListStatus:
+        """The line under the list (activity, count typed, rows selected, position)."""
+        return self.query_one("#list-status", ListStatus)
+
     def on_failure(self, worker: Worker[Any], hook: Callable[[BaseException], None]) -> None:
         """Run `hook(error)` if this worker fails (a rollback), before the failure is reported."""
         if worker.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
@@ -191,6 +197,7 @@ class InboxScreen(Screen[None]):
             yield Static("", id="new-marker", markup=False)
             yield InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact)
             yield Static("", id="empty", markup=False)
+            yield ListStatus(id="list-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -571,13 +578,75 @@ class InboxScreen(Screen[None]):
         ids = inbox.ids
         start = inbox.highlighted if inbox.highlighted is not None else -1
         found = self.state.next_unread(ids, start, step)
+        if found is not None:
+            inbox.highlighted = found
+        elif step > 0 and self.feed.can_load_more and self._unread_beyond_loaded():
+            self._load_older(self._to_next_unread)
+        else:
+            where = "further down" if step > 0 else "further up"
+            self.app.notify(f"No unread notification {where}.", markup=False)
+
+    def _unread_beyond_loaded(self) -> bool:
+        """Whether the server's unread count says some unread rows are not loaded yet."""
+        state = self.state
+        loaded_unread = sum(1 for nid in state.ids if not state.by_id[nid].is_read)
+        # Unread rows hidden by a search count as loaded: pages beyond can only hold the rest.
+        return state.filters.read_status != "read" and loaded_unread < state.unread_count
+
+    def _to_next_unread(self) -> bool:
+        """Highlight the next unread row below the highlight, if one is loaded now."""
+        inbox = self.inbox
+        start = inbox.highlighted if inbox.highlighted is not None else -1
+        found = self.state.next_unread(inbox.ids, start, 1)
         if found is None:
-            more = " loaded" if step > 0 and self.state.has_more else ""
-            self.app.notify(f"No {'next' if step > 0 else 'previous'} unread notification{more}.", markup=False)
-            if step > 0:
-                self._request_more()
-            return
+            return False
         inbox.highlighted = found
+        return True
+
+    def action_bottom(self) -> None:
+        """Highlight the oldest notification, loading every older page first (esc stops the loading)."""
+        self.inbox.action_last()
+        if self.feed.can_load_more:
+            self._load_older(None)
+
+    @work(group="more", exclusive=True, exit_on_error=False)
+    async def _load_older(self, goal: Callable[[], bool] | None) -> None:
+        """Load older pages until `goal()` holds, or to the end when there is no goal (G).
+
+        The list stays usable meanwhile; a highlight left on the last row follows the new last row.
+        In the "more" group: a reload cancels it, and the prefetch waits for it.
+        """
+        status = self.list_status
+        inbox = self.inbox
+        try:
+            while self.feed.can_load_more:
+                what = "Loading to the end" if goal is None else "Looking for unread"
+                status.activity = f"{what}… {inbox.option_count} rows · esc stops"
+                at_end = inbox.highlighted == inbox.option_count - 1
+                result = await self.feed.load_more()
+                if result is None:
+                    return  # reloaded meanwhile
+                self.refresh_list()
+                self._grew(len(result.added))
+                if goal is not None and goal():
+                    return
+                if goal is None and at_end:
+                    inbox.action_last()
+        finally:
+            status.activity = ""
+        if goal is not None:
+            self.app.notify("No unread notification further down.", markup=False)
+
+    def _stop_loading_older(self) -> bool:
+        """Esc while G or n loads older pages: stop (the rows loaded so far stay)."""
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        if not self.list_status.activity:
+            return False
+        if not any(w.group == "more" and w.state in busy and w.node is self for w in self.workers):
+            return False
+        self.workers.cancel_group(self, "more")
+        self.list_status.activity = ""
+        return True
 
     # ----- actions: the highlighted notification --------------------------------------------------
 
@@ -610,6 +679,8 @@ class InboxScreen(Screen[None]):
     def action_close(self) -> None:
         """Esc: leave the search box, clear the search, or close the preview."""
         search = self._search
+        if self._stop_loading_older():
+            return
         if search is not None and search.display and (search.has_focus or self.state.search):
             search.value = ""
             search.display = False

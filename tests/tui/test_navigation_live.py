@@ -12,7 +12,7 @@ import pytest
 from inbox_tui.api.client import CoderClient
 from inbox_tui.app import InboxApp
 from tests.live_server import LiveServer
-from tests.tui.helpers import inbox_screen, seed_custom, settle
+from tests.tui.helpers import inbox_screen, seed_custom, settle, wait_for
 
 SIZE = (120, 40)
 
@@ -73,3 +73,67 @@ async def test_unread_only_keeps_the_list_focused(live_server: LiveServer, membe
         await pilot.press("k", "r")  # acts on the row the user sees highlighted
         await settle(pilot)
         assert app.state.by_id[inbox.ids[0]].is_read
+
+
+async def test_G_loads_every_older_page_and_shows_progress(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 60)
+    app = app_for(live_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = inbox_screen(app)
+        assert screen.inbox.option_count == 25 and app.state.has_more
+        progress: list[str] = []
+        screen.watch(screen.list_status, "activity", lambda value: progress.append(value), init=False)
+        await pilot.press("G")  # one press, not one per page
+        await settle(pilot)
+        assert not app.state.has_more and screen.inbox.option_count == 60
+        assert highlighted_title(app) == "Custom 0"
+        assert progress[:2] == ["Loading to the end… 25 rows · esc stops", "Loading to the end… 50 rows · esc stops"]
+        assert screen.list_status.activity == ""
+
+
+async def test_esc_stops_G_and_the_list_stays_usable(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 60)
+    transport = GatedTransport()
+    app = app_for(live_server, transport)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = inbox_screen(app)
+        transport.gate.clear()
+        await pilot.press("G")
+        await wait_for(pilot, lambda: transport.held == 1, "the older page's request")
+        assert screen.list_status.activity.startswith("Loading to the end… 25 rows")
+        assert highlighted_title(app) == "Custom 35"  # the oldest loaded at once
+        await pilot.press("k", "k")  # usable meanwhile
+        assert highlighted_title(app) == "Custom 37"
+        await pilot.press("escape")
+        transport.gate.set()
+        await settle(pilot)
+        assert screen.list_status.activity == "" and app.state.has_more
+        assert screen.inbox.option_count == 25 and highlighted_title(app) == "Custom 37"
+
+
+async def test_n_loads_older_pages_until_it_finds_an_unread(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 60)
+    # Everything read but the oldest two (on the third page) and the newest.
+    await member.mark_all_read()
+    first = await member.list_inbox()
+    second = await member.list_inbox(starting_before=first.notifications[-1].id)
+    third = await member.list_inbox(starting_before=second.notifications[-1].id)
+    for item in (first.notifications[0], *third.notifications[-2:]):
+        await member.set_read(item.id, False)
+    app = app_for(live_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.state.unread_count == 3 and app.state.has_more
+        await pilot.press("n")  # the newest is highlighted: the next unread is two pages away
+        await settle(pilot)
+        assert highlighted_title(app) == "Custom 1"
+        await pilot.press("n")
+        await settle(pilot)
+        assert highlighted_title(app) == "Custom 0"
+        app._notifications.clear()
+        await pilot.press("n")
+        await settle(pilot)
+        assert highlighted_title(app) == "Custom 0"
+        assert [n.message for n in app._notifications] == ["No unread notification further down."]
