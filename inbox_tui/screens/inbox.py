@@ -39,7 +39,7 @@ from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, Read
 from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
-from inbox_tui.widgets.list_status import ListStatus
+from inbox_tui.widgets.list_status import ListStatus, position_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -289,6 +289,13 @@ class InboxScreen(Screen[None]):
             # Hiding the empty list (a reload, a filter change) took its focus: give it back, or j/enter
             # would do nothing while r still acted on the highlighted row.
             self.inbox.focus()
+        self._show_position()
+
+    def _show_position(self) -> None:
+        """`12/50+` under the list: the highlighted row over the rows listed (+: older pages remain)."""
+        inbox = self.inbox
+        count = inbox.option_count if inbox.display else 0
+        self.list_status.position = position_text(inbox.highlighted, count, self.state.has_more)
 
     def _scope_text(self) -> str:
         filters = self.state.filters
@@ -373,6 +380,7 @@ class InboxScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#inbox")
     def _highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        self._show_position()
         if self.preview_open:
             self._schedule_preview()
         if self.state.has_more and message.option_index >= self.inbox.option_count - 1 - PREFETCH_ROWS:

@@ -13,6 +13,7 @@ from inbox_tui.api.client import CoderClient
 from inbox_tui.app import InboxApp
 from tests.live_server import LiveServer
 from tests.tui.helpers import inbox_screen, seed_custom, settle, wait_for
+from tests.tui.screen_text import screen_lines
 
 SIZE = (120, 40)
 
@@ -137,3 +138,25 @@ async def test_n_loads_older_pages_until_it_finds_an_unread(live_server: LiveSer
         await settle(pilot)
         assert highlighted_title(app) == "Custom 0"
         assert [n.message for n in app._notifications] == ["No unread notification further down."]
+
+
+@pytest.mark.parametrize("size", [(60, 20), (40, 15)])
+async def test_position_indicator_fits_side_panes(
+    live_server: LiveServer, member: CoderClient, size: tuple[int, int]
+) -> None:
+    await seed_custom(member, 30)
+    app = app_for(live_server)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = inbox_screen(app)
+        await pilot.press("j", "j")
+        await settle(pilot)
+        shown = "3/25+" if app.state.has_more else "3/30"
+        assert screen.list_status.position == shown
+        assert any(line.rstrip().endswith(f"{shown}") for line in screen_lines(app))
+        await pilot.press("G")
+        await settle(pilot)
+        assert screen.list_status.position == "30/30"
+        lines = screen_lines(app)
+        assert any(line.rstrip().endswith("30/30") for line in lines)
+        assert all(len(line) == size[0] for line in lines)
