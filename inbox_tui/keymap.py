@@ -74,7 +74,8 @@ SPECS: tuple[KeySpec, ...] = (
         KeySpec(f"open_action_{n}", str(n), f"open_action({n})", f"Open action {n}", "screen", _ITEM)
         for n in range(1, 10)
     ),
-    KeySpec("copy_url", "y", "copy_url", "Copy URL", "screen", _ITEM),
+    KeySpec("copy_url", "y", "copy_url", "Copy URL (3y: link 3's)", "screen", _ITEM),
+    KeySpec("copy_id", "Y", "copy_id", "Copy notification id", "screen", _ITEM),
     KeySpec("close", "escape", "close", "Close preview / clear search", "screen", _ITEM, palette=False),
     KeySpec("mark_all_read", "A", "mark_all_read", "All read", "screen", _INBOX, show=True),
     KeySpec("search", "slash", "search", "Search", "screen", _INBOX, show=True, key_display="/"),

@@ -11,7 +11,7 @@ and posts the messages of inbox_tui/messages.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,9 +32,10 @@ from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.count_prefix import COUNTED_IDS, OPEN_DELAY, CountPrefix
 from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import bindings, display_keys, effective_keys
-from inbox_tui.links import notification_links
+from inbox_tui.links import NotificationLink, notification_links
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
@@ -132,6 +133,8 @@ class InboxScreen(Screen[None]):
         self._preview_timer: Timer | None = None
         self._preview: NotificationView | None = None
         self._search: Input | None = None
+        self._count = CountPrefix()
+        self._count_timer: Timer | None = None
 
     # ----- plumbing -------------------------------------------------------------------------------
 
@@ -571,6 +574,94 @@ class InboxScreen(Screen[None]):
             self._alert(checked.result.added)
         self.post_message(self.ReadMarksChecked(trigger, checked.marks, checked.changed_ids))
 
+    # ----- count prefixes (5j, 3G, 3o, 3y; a digit alone opens link N) ----------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """Digits before a key are a count (inbox_tui/count_prefix.py); a digit alone opens link N."""
+        if self._search is not None and self._search.has_focus:
+            return
+        count = self._count
+        key = event.key
+        keys = effective_keys(self.context.keymap)
+        digit_keys = {keys[f"open_action_{n}"] for n in range(1, 10)}
+        if count.accepts(key) and (count.pending or key in digit_keys):
+            event.stop()
+            event.prevent_default()
+            count.push(key)
+            self._count_changed()
+            return
+        if not count.pending:
+            return
+        number = count.take()
+        self._count_changed()
+        counted = {k: binding_id for binding_id in COUNTED_IDS for k in keys[binding_id].split(",")}
+        binding_id = counted.get(key)
+        if key == "escape" or binding_id is not None:
+            event.stop()
+            event.prevent_default()
+        if binding_id is not None and number is not None:
+            self._counted(binding_id, number)
+
+    def _count_changed(self) -> None:
+        """Show the count being typed, and (re)start the wait after which it opens link N."""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        self.list_status.pending = self._count.digits
+        if self._count.pending:
+            self._count_timer = self.set_timer(OPEN_DELAY, self._open_counted_link)
+
+    def _open_counted_link(self) -> None:
+        self._count_timer = None
+        number = self._count.take()
+        self.list_status.pending = ""
+        if number is not None:
+            self.action_open_action(number)
+
+    def _counted(self, binding_id: str, number: int) -> None:
+        """Run a count-taking key with its count."""
+        inbox = self.inbox
+        if binding_id in ("cursor_down", "cursor_up"):
+            self._move_by(number if binding_id == "cursor_down" else -number)
+        elif binding_id in ("half_page_down", "half_page_up"):
+            half = max(1, inbox.scrollable_content_region.height // (2 * inbox.row_height))
+            self._move_by(half * number if binding_id == "half_page_down" else -half * number)
+        elif binding_id == "bottom":
+            self._go_to_row(number)
+        elif binding_id in ("next_unread", "previous_unread"):
+            for _ in range(number):
+                before = inbox.highlighted
+                self._jump_unread(1 if binding_id == "next_unread" else -1)
+                if inbox.highlighted == before:
+                    break  # none loaded further: the last step said so (or is loading)
+        elif binding_id == "open_first_action":
+            self.action_open_action(number)
+        elif binding_id == "copy_url":
+            self.action_copy_url(number)
+
+    def _move_by(self, rows: int) -> None:
+        inbox = self.inbox
+        if inbox.option_count:
+            current = inbox.highlighted if inbox.highlighted is not None else 0
+            inbox.highlighted = max(0, min(inbox.option_count - 1, current + rows))
+
+    def _go_to_row(self, number: int) -> None:
+        """`3G`: highlight row 3 (1-based), loading older pages until it exists; past the end, the last."""
+        inbox = self.inbox
+        if number <= inbox.option_count or not self.feed.can_load_more:
+            if inbox.option_count:
+                inbox.highlighted = min(number, inbox.option_count) - 1
+            return
+
+        def reached() -> bool:
+            if inbox.option_count < number:
+                return False
+            inbox.highlighted = number - 1
+            return True
+
+        inbox.action_last()
+        self._load_older(reached, quiet=True)
+
     # ----- actions: moving ------------------------------------------------------------------------
 
     def action_next_unread(self) -> None:
@@ -618,7 +709,7 @@ class InboxScreen(Screen[None]):
             self._load_older(None)
 
     @work(group="more", exclusive=True, exit_on_error=False)
-    async def _load_older(self, goal: Callable[[], bool] | None) -> None:
+    async def _load_older(self, goal: Callable[[], bool] | None, quiet: bool = False) -> None:
         """Load older pages until `goal()` holds, or to the end when there is no goal (G).
 
         The list stays usable meanwhile; a highlight left on the last row follows the new last row.
@@ -628,7 +719,7 @@ class InboxScreen(Screen[None]):
         inbox = self.inbox
         try:
             while self.feed.can_load_more:
-                what = "Loading to the end" if goal is None else "Looking for unread"
+                what = "Loading to the end" if goal is None else "Looking for unread" if not quiet else "Loading"
                 status.activity = f"{what}… {inbox.option_count} rows · esc stops"
                 at_end = inbox.highlighted == inbox.option_count - 1
                 result = await self.feed.load_more()
@@ -642,8 +733,10 @@ class InboxScreen(Screen[None]):
                     inbox.action_last()
         finally:
             status.activity = ""
-        if goal is not None:
+        if goal is not None and not quiet:
             self.app.notify("No unread notification further down.", markup=False)
+        elif goal is not None and inbox.option_count:
+            inbox.action_last()
 
     def _stop_loading_older(self) -> bool:
         """Esc while G or n loads older pages: stop (the rows loaded so far stay)."""
@@ -740,17 +833,14 @@ class InboxScreen(Screen[None]):
             return
         links = notification_links(notification)
         if not 1 <= number <= len(links):
-            count, plural = len(links), "s" if len(links) > 1 else ""
-            kind = "action" if all(link.source == "action" for link in links) else "link"
-            has = "no actions or links" if count == 0 else f"{count} {kind}{plural}"
-            self.app.notify(f"This notification has {has}.", severity="warning", markup=False)
+            self._no_such_link(links)
             return
         self.app.open_url(links[number - 1].url)
         if not notification.is_read:
             self._set_read(notification, True)
 
-    def action_copy_url(self) -> None:
-        """Copy the first link's URL (an action's, else the message's) to the clipboard (OSC 52)."""
+    def action_copy_url(self, number: int = 1) -> None:
+        """Copy link N's URL (the first: an action's, else the message's) to the clipboard (OSC 52)."""
         notification = self._current()
         if notification is None:
             return
@@ -758,9 +848,26 @@ class InboxScreen(Screen[None]):
         if not links:
             self.app.notify("This notification has no URL to copy.", severity="warning", markup=False)
             return
-        url = links[0].url
+        if not 1 <= number <= len(links):
+            self._no_such_link(links)
+            return
+        url = links[number - 1].url
         self.app.copy_to_clipboard(url)
         self.app.notify(url, title="Copied", markup=False)
+
+    def _no_such_link(self, links: Sequence[NotificationLink]) -> None:
+        count, plural = len(links), "s" if len(links) > 1 else ""
+        kind = "action" if all(link.source == "action" for link in links) else "link"
+        has = "no actions or links" if count == 0 else f"{count} {kind}{plural}"
+        self.app.notify(f"This notification has {has}.", severity="warning", markup=False)
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted notification's id to the clipboard (for `inbox-tui read <id>`, say)."""
+        notification = self._current()
+        if notification is None:
+            return
+        self.app.copy_to_clipboard(notification.id)
+        self.app.notify(notification.id, title="Copied", markup=False)
 
     # ----- actions: the inbox ---------------------------------------------------------------------
 

@@ -160,3 +160,15 @@ async def test_position_indicator_fits_side_panes(
         lines = screen_lines(app)
         assert any(line.rstrip().endswith("30/30") for line in lines)
         assert all(len(line) == size[0] for line in lines)
+
+
+async def test_a_counted_G_loads_older_pages_to_reach_the_row(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 60)
+    app = app_for(live_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert inbox_screen(app).inbox.option_count == 25
+        await pilot.press("4", "0", "G")  # row 40 is on the second older page
+        await settle(pilot)
+        assert highlighted_title(app) == "Custom 20"
+        assert inbox_screen(app).list_status.position.startswith("40/")
