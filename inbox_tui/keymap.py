@@ -69,6 +69,7 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("previous_unread", "N", "previous_unread", "Previous unread", "screen", _NAV),
     KeySpec("preview", "enter", "select", "Preview", "list", _ITEM, show=True, key_display="⏎"),
     KeySpec("toggle_read", "r", "toggle_read", "Read/unread", "screen", _ITEM, show=True),
+    KeySpec("toggle_select", "v,space", "toggle_select", "Select (r acts on all)", "screen", _ITEM),
     KeySpec("open_first_action", "o", "open_action(1)", "Open", "screen", _ITEM, show=True),
     *(
         KeySpec(f"open_action_{n}", str(n), f"open_action({n})", f"Open action {n}", "screen", _ITEM)

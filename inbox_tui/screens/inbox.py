@@ -782,6 +782,10 @@ class InboxScreen(Screen[None]):
         search = self._search
         if self._stop_loading_older():
             return
+        if self.inbox.selected:
+            self.inbox.clear_selection()
+            self.list_status.selected = 0
+            return
         if search is not None and search.display and (search.has_focus or self.state.search):
             search.value = ""
             search.display = False
@@ -792,11 +796,38 @@ class InboxScreen(Screen[None]):
             self.preview_open = False
 
     def action_toggle_read(self) -> None:
-        """Flip read/unread now; the server confirms, or the change is rolled back with a toast."""
+        """Flip read/unread now; the server confirms, or the change is rolled back with a toast.
+
+        With rows selected (v/space), all of them: read if any is unread, else unread; one request and
+        one rollback per row, as for a single row.
+        """
+        if self.inbox.selected:
+            self._set_read_selected()
+            return
         notification = self._current()
         if notification is None:
             return
         self._set_read(notification, not notification.is_read)
+
+    def _set_read_selected(self) -> None:
+        inbox = self.inbox
+        chosen = [n for n in (self.state.get(nid) for nid in inbox.selected) if n is not None]
+        is_read = any(not n.is_read for n in chosen)
+        inbox.clear_selection()
+        self.list_status.selected = 0
+        for notification in chosen:
+            if notification.is_read != is_read:
+                self._set_read(notification, is_read)
+
+    def action_toggle_select(self) -> None:
+        """Pick or unpick the highlighted row for a bulk read change (r), then move down one."""
+        inbox = self.inbox
+        notification = inbox.notification
+        if notification is None:
+            return
+        inbox.toggle_selected(notification.id)
+        self.list_status.selected = len(inbox.selected)
+        self._move_by(1)
 
     def _set_read(self, notification: InboxNotification, is_read: bool) -> None:
         change = self.state.begin_set_read(notification.id, is_read, self.feed.clock())

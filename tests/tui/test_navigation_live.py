@@ -14,6 +14,7 @@ from inbox_tui.app import InboxApp
 from tests.live_server import LiveServer
 from tests.tui.helpers import inbox_screen, seed_custom, settle, wait_for
 from tests.tui.screen_text import screen_lines
+from tests.tui.test_inbox_live import wait_refused
 
 SIZE = (120, 40)
 
@@ -172,3 +173,46 @@ async def test_a_counted_G_loads_older_pages_to_reach_the_row(live_server: LiveS
         await settle(pilot)
         assert highlighted_title(app) == "Custom 20"
         assert inbox_screen(app).list_status.position.startswith("40/")
+
+
+async def test_r_on_a_selection_marks_every_selected_row(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 5)
+    app = app_for(live_server)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = inbox_screen(app)
+        await pilot.press("v", "j", "space")  # rows 1 and 3 (v and space move down after picking)
+        picked = set(screen.inbox.selected)
+        assert {app.state.by_id[nid].title for nid in picked} == {"Custom 4", "Custom 2"}
+        assert screen.list_status.selected == 2 and "2 selected" in screen.list_status.left_text
+        assert highlighted_title(app) == "Custom 1"
+        await pilot.press("r")  # on the selection, not the highlighted row
+        assert not screen.inbox.selected and screen.list_status.selected == 0
+        await settle(pilot)
+        on_server = {n.id: n for n in (await member.list_inbox()).notifications}
+        assert {nid for nid, n in on_server.items() if n.is_read} == picked
+        assert app.state.unread_count == 3
+        await pilot.press("v", "escape")  # esc drops the selection
+        assert not screen.inbox.selected and screen.list_status.selected == 0
+        await pilot.press("g", "v", "j", "v")  # rows 1 and 3, both read now: r marks them unread again
+        await pilot.press("r")
+        await settle(pilot)
+        assert (await member.list_inbox()).unread_count == 5
+
+
+async def test_a_refused_bulk_change_rolls_back_each_row(live_server: LiveServer, member: CoderClient) -> None:
+    await seed_custom(member, 4)
+    token = live_server.create_token(live_server.member_username)
+    app = InboxApp(CoderClient(live_server.url, token), owns_client=True, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = inbox_screen(app)
+        assert live_server.cli("tokens", "revoke", token).returncode == 0
+        await wait_refused(live_server.url, token)
+        await pilot.press("v", "v", "v", "r")
+        await settle(pilot)
+        assert all(not app.state.by_id[nid].is_read for nid in screen.inbox.ids)
+        assert app.state.unread_count == 4
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 3  # one request, one failure and one rollback per row
+    assert (await member.list_inbox()).unread_count == 4
