@@ -801,7 +801,8 @@ class InboxScreen(Screen[None]):
         With rows selected (v/space), all of them: read if any is unread, else unread; one request and
         one rollback per row, as for a single row.
         """
-        if self.inbox.selected:
+        # The full-screen preview asks for r too: there it means the notification on show.
+        if self.inbox.selected and self.app.screen is self:
             self._set_read_selected()
             return
         notification = self._current()

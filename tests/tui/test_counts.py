@@ -1,5 +1,6 @@
 """Count prefixes on the main screen (fixed inbox, no server): 5j, 3k, 3G, 2ctrl+d, 3o, 3y, a lone digit,
-esc; and Y (copy the notification's id). Loading beyond the pages is in test_navigation_live.py."""
+esc; Y (copy the notification's id); r in the full-screen preview with rows selected. Loading beyond the
+pages is in test_navigation_live.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from inbox_tui.api.models import InboxAction
 from inbox_tui.app import InboxApp, fixed_clock
 from inbox_tui.count_prefix import CountPrefix
 from inbox_tui.screens.inbox import InboxScreen
+from inbox_tui.screens.preview import PreviewScreen
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
 from tests.tui.factories import NOW, make
@@ -103,3 +105,15 @@ async def test_a_lone_digit_still_opens_link_n() -> None:
         await pilot.press("3")
         await wait_for(pilot, lambda: app.clipboard == "https://example.com/3", "link 3 opened after the pause")
         assert row(app) == 1 and screen_of(app).list_status.pending == ""
+
+
+async def test_r_in_the_full_screen_preview_acts_on_the_notification_shown_not_the_selection() -> None:
+    app = app_with(5)
+    async with app.run_test(size=(60, 30)) as pilot:
+        inbox = screen_of(app).inbox
+        first, second = inbox.ids[:2]
+        await pilot.press("v", "enter")  # row 1 selected, row 2 shown full-screen
+        assert isinstance(app.screen, PreviewScreen)
+        await pilot.press("r")
+        assert app.state.by_id[second].is_read and not app.state.by_id[first].is_read
+        assert inbox.selected == {first}
