@@ -62,19 +62,21 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("cursor_down", "j", "cursor_down", "Down", "list", _NAV, palette=False),
     KeySpec("cursor_up", "k", "cursor_up", "Up", "list", _NAV, palette=False),
     KeySpec("top", "g", "top", "Newest", "list", _NAV),
-    KeySpec("bottom", "G", "last", "Oldest loaded", "list", _NAV),
+    KeySpec("bottom", "G", "bottom", "Oldest (loads all pages)", "screen", _NAV),
     KeySpec("half_page_down", "ctrl+d", "half_page_down", "Half page down", "list", _NAV, palette=False),
     KeySpec("half_page_up", "ctrl+u", "half_page_up", "Half page up", "list", _NAV, palette=False),
     KeySpec("next_unread", "n", "next_unread", "Next unread", "screen", _NAV),
     KeySpec("previous_unread", "N", "previous_unread", "Previous unread", "screen", _NAV),
     KeySpec("preview", "enter", "select", "Preview", "list", _ITEM, show=True, key_display="⏎"),
     KeySpec("toggle_read", "r", "toggle_read", "Read/unread", "screen", _ITEM, show=True),
+    KeySpec("toggle_select", "v,space", "toggle_select", "Select (r acts on all)", "screen", _ITEM),
     KeySpec("open_first_action", "o", "open_action(1)", "Open", "screen", _ITEM, show=True),
     *(
         KeySpec(f"open_action_{n}", str(n), f"open_action({n})", f"Open action {n}", "screen", _ITEM)
         for n in range(1, 10)
     ),
-    KeySpec("copy_url", "y", "copy_url", "Copy URL", "screen", _ITEM),
+    KeySpec("copy_url", "y", "copy_url", "Copy URL (3y: link 3's)", "screen", _ITEM),
+    KeySpec("copy_id", "Y", "copy_id", "Copy notification id", "screen", _ITEM),
     KeySpec("close", "escape", "close", "Close preview / clear search", "screen", _ITEM, palette=False),
     KeySpec("mark_all_read", "A", "mark_all_read", "All read", "screen", _INBOX, show=True),
     KeySpec("search", "slash", "search", "Search", "screen", _INBOX, show=True, key_display="/"),

@@ -60,6 +60,17 @@ An entry that cannot work as written is ignored, with a warning at start that na
 binding id, a name Textual cannot deliver (`"jj"`), or a key another main-screen binding keeps
 (`quit = "j"` would leave `j` moving down and nothing quitting, so `q` stays). To move a key that is
 taken, remap both: `toggle_read = "q"` with `quit = "r"` swaps them.
+
+Beyond the loaded pages: `G` loads every older page (progress shows under the list; the list stays usable;
+`esc` stops it, keeping what was loaded) and then highlights the oldest; `n` loads older pages until it
+finds an unread one, and says "No unread notification further down" only at the end.
+
+Counts, as in vim: digits before a key repeat it or pick its target. `5j`, `3k` move five down, three up;
+`3G` highlights row 3 (loading older pages when needed); `2ctrl+d` moves two half pages; `2n` goes to the
+second next unread; `3o` opens link 3 and `3y` copies link 3's URL (links are the actions, then the links
+written in the message). The count shows under the list while you type it. A digit with no key after it
+opens link N after 0.6 s, as the digits always did (`1`-`9` are the `open_action_N` keys; `12` then a
+pause opens link 12); `esc` drops a count, and any other key drops it and does what it always does.
 """
 
 

@@ -48,6 +48,12 @@ def help_text(keymap: Mapping[str, str], show_ids: bool = True) -> Content:
             row = Content.assemble((f" {shown:<10}", ".help-screen--key"), description)
         rows.append(row)
     rows.append(Content(""))
+    rows.append(
+        Content(
+            "Counts: 5j, 3k, 3G (row 3), 2ctrl+d, 2n, 3o (open link 3), 3y (copy link 3's URL). "
+            "A digit with no key after it (0.6 s) opens link N; esc drops a count."
+        ).stylize(".help-screen--muted")
+    )
     ids = "by its id" if show_ids else "by its id (docs/keymap.md)"
     rows.append(
         Content(f'Remap any key {ids} in the config file, e.g. [keys] toggle_read = "x". Esc closes.').stylize(

@@ -11,7 +11,7 @@ and posts the messages of inbox_tui/messages.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,13 +32,15 @@ from inbox_tui import messages
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
 from inbox_tui.api.models import InboxEvent, InboxNotification
+from inbox_tui.count_prefix import COUNTED_IDS, OPEN_DELAY, CountPrefix
 from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import bindings, display_keys, effective_keys
-from inbox_tui.links import notification_links
+from inbox_tui.links import NotificationLink, notification_links
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
 from inbox_tui.widgets.inbox_list import InboxList
+from inbox_tui.widgets.list_status import ListStatus, position_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -134,6 +136,8 @@ class InboxScreen(Screen[None]):
         self._preview: NotificationView | None = None
         self._search: Input | None = None
         self.went_live = False  # the watch has been live once: the next "live" is a reconnect
+        self._count = CountPrefix()
+        self._count_timer: Timer | None = None
 
     # ----- plumbing -------------------------------------------------------------------------------
 
@@ -167,6 +171,11 @@ class InboxScreen(Screen[None]):
         """The list widget."""
         return self.query_one("#inbox", InboxList)
 
+    @property
+    def list_status(self) -> ListStatus:
+        """The line under the list (activity, count typed, rows selected, position)."""
+        return self.query_one("#list-status", ListStatus)
+
     def on_failure(self, worker: Worker[Any], hook: Callable[[BaseException], None]) -> None:
         """Run `hook(error)` if this worker fails (a rollback), before the failure is reported."""
         if worker.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
@@ -194,6 +203,7 @@ class InboxScreen(Screen[None]):
             yield Static("", id="new-marker", markup=False)
             yield InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact)
             yield Static("", id="empty", markup=False)
+            yield ListStatus(id="list-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -283,6 +293,17 @@ class InboxScreen(Screen[None]):
         empty.display = not has_rows
         if not has_rows:
             empty.update(self._empty_text())
+        elif self.focused is None:
+            # Hiding the empty list (a reload, a filter change) took its focus: give it back, or j/enter
+            # would do nothing while r still acted on the highlighted row.
+            self.inbox.focus()
+        self._show_position()
+
+    def _show_position(self) -> None:
+        """`12/50+` under the list: the highlighted row over the rows listed (+: older pages remain)."""
+        inbox = self.inbox
+        count = inbox.option_count if inbox.display else 0
+        self.list_status.position = position_text(inbox.highlighted, count, self.state.has_more)
 
     def _scope_text(self) -> str:
         filters = self.state.filters
@@ -367,6 +388,7 @@ class InboxScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#inbox")
     def _highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        self._show_position()
         if self.preview_open:
             self._schedule_preview()
         if self.state.has_more and message.option_index >= self.inbox.option_count - 1 - PREFETCH_ROWS:
@@ -582,6 +604,94 @@ class InboxScreen(Screen[None]):
         """Show whether the deployment's delivery is paused (`● live · paused` in the header)."""
         self.query_one(InboxHeader).paused = paused
 
+    # ----- count prefixes (5j, 3G, 3o, 3y; a digit alone opens link N) ----------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """Digits before a key are a count (inbox_tui/count_prefix.py); a digit alone opens link N."""
+        if self._search is not None and self._search.has_focus:
+            return
+        count = self._count
+        key = event.key
+        keys = effective_keys(self.context.keymap)
+        digit_keys = {keys[f"open_action_{n}"] for n in range(1, 10)}
+        if count.accepts(key) and (count.pending or key in digit_keys):
+            event.stop()
+            event.prevent_default()
+            count.push(key)
+            self._count_changed()
+            return
+        if not count.pending:
+            return
+        number = count.take()
+        self._count_changed()
+        counted = {k: binding_id for binding_id in COUNTED_IDS for k in keys[binding_id].split(",")}
+        binding_id = counted.get(key)
+        if key == "escape" or binding_id is not None:
+            event.stop()
+            event.prevent_default()
+        if binding_id is not None and number is not None:
+            self._counted(binding_id, number)
+
+    def _count_changed(self) -> None:
+        """Show the count being typed, and (re)start the wait after which it opens link N."""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        self.list_status.pending = self._count.digits
+        if self._count.pending:
+            self._count_timer = self.set_timer(OPEN_DELAY, self._open_counted_link)
+
+    def _open_counted_link(self) -> None:
+        self._count_timer = None
+        number = self._count.take()
+        self.list_status.pending = ""
+        if number is not None:
+            self.action_open_action(number)
+
+    def _counted(self, binding_id: str, number: int) -> None:
+        """Run a count-taking key with its count."""
+        inbox = self.inbox
+        if binding_id in ("cursor_down", "cursor_up"):
+            self._move_by(number if binding_id == "cursor_down" else -number)
+        elif binding_id in ("half_page_down", "half_page_up"):
+            half = max(1, inbox.scrollable_content_region.height // (2 * inbox.row_height))
+            self._move_by(half * number if binding_id == "half_page_down" else -half * number)
+        elif binding_id == "bottom":
+            self._go_to_row(number)
+        elif binding_id in ("next_unread", "previous_unread"):
+            for _ in range(number):
+                before = inbox.highlighted
+                self._jump_unread(1 if binding_id == "next_unread" else -1)
+                if inbox.highlighted == before:
+                    break  # none loaded further: the last step said so (or is loading)
+        elif binding_id == "open_first_action":
+            self.action_open_action(number)
+        elif binding_id == "copy_url":
+            self.action_copy_url(number)
+
+    def _move_by(self, rows: int) -> None:
+        inbox = self.inbox
+        if inbox.option_count:
+            current = inbox.highlighted if inbox.highlighted is not None else 0
+            inbox.highlighted = max(0, min(inbox.option_count - 1, current + rows))
+
+    def _go_to_row(self, number: int) -> None:
+        """`3G`: highlight row 3 (1-based), loading older pages until it exists; past the end, the last."""
+        inbox = self.inbox
+        if number <= inbox.option_count or not self.feed.can_load_more:
+            if inbox.option_count:
+                inbox.highlighted = min(number, inbox.option_count) - 1
+            return
+
+        def reached() -> bool:
+            if inbox.option_count < number:
+                return False
+            inbox.highlighted = number - 1
+            return True
+
+        inbox.action_last()
+        self._load_older(reached, quiet=True)
+
     # ----- actions: moving ------------------------------------------------------------------------
 
     def action_next_unread(self) -> None:
@@ -597,13 +707,77 @@ class InboxScreen(Screen[None]):
         ids = inbox.ids
         start = inbox.highlighted if inbox.highlighted is not None else -1
         found = self.state.next_unread(ids, start, step)
+        if found is not None:
+            inbox.highlighted = found
+        elif step > 0 and self.feed.can_load_more and self._unread_beyond_loaded():
+            self._load_older(self._to_next_unread)
+        else:
+            where = "further down" if step > 0 else "further up"
+            self.app.notify(f"No unread notification {where}.", markup=False)
+
+    def _unread_beyond_loaded(self) -> bool:
+        """Whether the server's unread count says some unread rows are not loaded yet."""
+        state = self.state
+        loaded_unread = sum(1 for nid in state.ids if not state.by_id[nid].is_read)
+        # Unread rows hidden by a search count as loaded: pages beyond can only hold the rest.
+        return state.filters.read_status != "read" and loaded_unread < state.unread_count
+
+    def _to_next_unread(self) -> bool:
+        """Highlight the next unread row below the highlight, if one is loaded now."""
+        inbox = self.inbox
+        start = inbox.highlighted if inbox.highlighted is not None else -1
+        found = self.state.next_unread(inbox.ids, start, 1)
         if found is None:
-            more = " loaded" if step > 0 and self.state.has_more else ""
-            self.app.notify(f"No {'next' if step > 0 else 'previous'} unread notification{more}.", markup=False)
-            if step > 0:
-                self._request_more()
-            return
+            return False
         inbox.highlighted = found
+        return True
+
+    def action_bottom(self) -> None:
+        """Highlight the oldest notification, loading every older page first (esc stops the loading)."""
+        self.inbox.action_last()
+        if self.feed.can_load_more:
+            self._load_older(None)
+
+    @work(group="more", exclusive=True, exit_on_error=False)
+    async def _load_older(self, goal: Callable[[], bool] | None, quiet: bool = False) -> None:
+        """Load older pages until `goal()` holds, or to the end when there is no goal (G).
+
+        The list stays usable meanwhile; a highlight left on the last row follows the new last row.
+        In the "more" group: a reload cancels it, and the prefetch waits for it.
+        """
+        status = self.list_status
+        inbox = self.inbox
+        try:
+            while self.feed.can_load_more:
+                what = "Loading to the end" if goal is None else "Looking for unread" if not quiet else "Loading"
+                status.activity = f"{what}… {inbox.option_count} rows · esc stops"
+                at_end = inbox.highlighted == inbox.option_count - 1
+                result = await self.feed.load_more()
+                if result is None:
+                    return  # reloaded meanwhile
+                self.refresh_list()
+                self._grew(len(result.added))
+                if goal is not None and goal():
+                    return
+                if goal is None and at_end:
+                    inbox.action_last()
+        finally:
+            status.activity = ""
+        if goal is not None and not quiet:
+            self.app.notify("No unread notification further down.", markup=False)
+        elif goal is not None and inbox.option_count:
+            inbox.action_last()
+
+    def _stop_loading_older(self) -> bool:
+        """Esc while G or n loads older pages: stop (the rows loaded so far stay)."""
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        if not self.list_status.activity:
+            return False
+        if not any(w.group == "more" and w.state in busy and w.node is self for w in self.workers):
+            return False
+        self.workers.cancel_group(self, "more")
+        self.list_status.activity = ""
+        return True
 
     # ----- actions: the highlighted notification --------------------------------------------------
 
@@ -639,6 +813,12 @@ class InboxScreen(Screen[None]):
     def action_close(self) -> None:
         """Esc: leave the search box, clear the search, or close the preview."""
         search = self._search
+        if self._stop_loading_older():
+            return
+        if self.inbox.selected:
+            self.inbox.clear_selection()
+            self.list_status.selected = 0
+            return
         if search is not None and search.display and (search.has_focus or self.state.search):
             search.value = ""
             search.display = False
@@ -649,11 +829,39 @@ class InboxScreen(Screen[None]):
             self.preview_open = False
 
     def action_toggle_read(self) -> None:
-        """Flip read/unread now; the server confirms, or the change is rolled back with a toast."""
+        """Flip read/unread now; the server confirms, or the change is rolled back with a toast.
+
+        With rows selected (v/space), all of them: read if any is unread, else unread; one request and
+        one rollback per row, as for a single row.
+        """
+        # The full-screen preview asks for r too: there it means the notification on show.
+        if self.inbox.selected and self.app.screen is self:
+            self._set_read_selected()
+            return
         notification = self._current()
         if notification is None:
             return
         self._set_read(notification, not notification.is_read)
+
+    def _set_read_selected(self) -> None:
+        inbox = self.inbox
+        chosen = [n for n in (self.state.get(nid) for nid in inbox.selected) if n is not None]
+        is_read = any(not n.is_read for n in chosen)
+        inbox.clear_selection()
+        self.list_status.selected = 0
+        for notification in chosen:
+            if notification.is_read != is_read:
+                self._set_read(notification, is_read)
+
+    def action_toggle_select(self) -> None:
+        """Pick or unpick the highlighted row for a bulk read change (r), then move down one."""
+        inbox = self.inbox
+        notification = inbox.notification
+        if notification is None:
+            return
+        inbox.toggle_selected(notification.id)
+        self.list_status.selected = len(inbox.selected)
+        self._move_by(1)
 
     def _set_read(self, notification: InboxNotification, is_read: bool) -> None:
         change = self.state.begin_set_read(notification.id, is_read, self.feed.clock())
@@ -690,17 +898,14 @@ class InboxScreen(Screen[None]):
             return
         links = notification_links(notification)
         if not 1 <= number <= len(links):
-            count, plural = len(links), "s" if len(links) > 1 else ""
-            kind = "action" if all(link.source == "action" for link in links) else "link"
-            has = "no actions or links" if count == 0 else f"{count} {kind}{plural}"
-            self.app.notify(f"This notification has {has}.", severity="warning", markup=False)
+            self._no_such_link(links)
             return
         self.app.open_url(links[number - 1].url)
         if not notification.is_read:
             self._set_read(notification, True)
 
-    def action_copy_url(self) -> None:
-        """Copy the first link's URL (an action's, else the message's) to the clipboard (OSC 52)."""
+    def action_copy_url(self, number: int = 1) -> None:
+        """Copy link N's URL (the first: an action's, else the message's) to the clipboard (OSC 52)."""
         notification = self._current()
         if notification is None:
             return
@@ -708,9 +913,26 @@ class InboxScreen(Screen[None]):
         if not links:
             self.app.notify("This notification has no URL to copy.", severity="warning", markup=False)
             return
-        url = links[0].url
+        if not 1 <= number <= len(links):
+            self._no_such_link(links)
+            return
+        url = links[number - 1].url
         self.app.copy_to_clipboard(url)
         self.app.notify(url, title="Copied", markup=False)
+
+    def _no_such_link(self, links: Sequence[NotificationLink]) -> None:
+        count, plural = len(links), "s" if len(links) > 1 else ""
+        kind = "action" if all(link.source == "action" for link in links) else "link"
+        has = "no actions or links" if count == 0 else f"{count} {kind}{plural}"
+        self.app.notify(f"This notification has {has}.", severity="warning", markup=False)
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted notification's id to the clipboard (for `inbox-tui read <id>`, say)."""
+        notification = self._current()
+        if notification is None:
+            return
+        self.app.copy_to_clipboard(notification.id)
+        self.app.notify(notification.id, title="Copied", markup=False)
 
     # ----- actions: the inbox ---------------------------------------------------------------------
 

@@ -327,6 +327,10 @@ class InboxList(OptionList):
             target = max(0, highlighted * height - line_on_screen)
             self.scroll_to(y=target - target % height, animate=False, immediate=True)
             self._keep_highlight_visible()
+            # Keeping the highlight in an odd-height view can land on half a row: round to a whole one.
+            over = round(self.scroll_y) % height
+            if over:
+                self.scroll_to(y=round(self.scroll_y) - over + height, animate=False, immediate=True)
         self.refresh()
 
     # ----- content --------------------------------------------------------------------------------

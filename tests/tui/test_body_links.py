@@ -9,6 +9,7 @@ from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
 from inbox_tui.widgets.preview import action_lines
 from tests.tui.factories import NOW, make
+from tests.tui.helpers import wait_for
 
 BODY = (
     "Build done. See the [build log](https://ci.example/build/1) and <https://ci.example/artifacts>.\n\n"
@@ -48,8 +49,8 @@ async def test_keys_reach_body_links() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("y")
         assert app.clipboard == "https://ci.example/build/1"
-        await pilot.press("2")  # no browser here: opening copies the link instead
-        assert app.clipboard == "https://ci.example/artifacts"
+        await pilot.press("2")  # no browser here: opening copies the link instead (after the count's pause)
+        await wait_for(pilot, lambda: app.clipboard == "https://ci.example/artifacts", "link 2 opened")
         assert app.state.by_id[item.id].is_read  # opening a link marks it read, as an action does
         await pilot.press("5")
-        assert any("has 3 links" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: any("has 3 links" in n.message for n in app._notifications), "the warning")

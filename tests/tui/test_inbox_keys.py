@@ -106,13 +106,13 @@ async def test_mark_all_read_defaults_to_no() -> None:
 async def test_open_action_copies_the_link_where_no_browser_can_open() -> None:
     app = app_with()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("2")  # the first notification has two actions
-        assert app.clipboard == "https://coder.example.com/templates"
+        await pilot.press("2")  # the first notification has two actions (a lone digit opens after a pause)
+        await wait_for(pilot, lambda: app.clipboard == "https://coder.example.com/templates", "action 2 opened")
         assert app.state.by_id[screen_of(app).inbox.ids[0]].is_read  # opening marks it read, as Coder's UI does
         await pilot.press("j", "j", "j", "j", "o")  # "Deploy finished": no action, a link in its message
         assert app.clipboard == "https://ci.example.com/482"
         await pilot.press("2")
-        assert any("has 1 link." in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: any("has 1 link." in n.message for n in app._notifications), "the warning")
 
 
 async def test_non_web_links_are_never_opened() -> None:
