@@ -29,7 +29,7 @@ from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import DispatchMethods, NotificationSettings, NotificationTemplate, User
 from inbox_tui.keymap import KeySpec
-from inbox_tui.screens.confirm import ConfirmScreen, UnsavedChangesScreen
+from inbox_tui.screens.confirm import ConfirmScreen, leave_or_ask
 from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.status_line import StatusLine
 
@@ -497,19 +497,8 @@ class AdminScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         """Back to where we came from; with unsaved template methods, ask first."""
-        count = len(self.pending)
-        if not count or not self.can_admin:
-            self.dismiss(None)
-            return
-
-        def answered(answer: str | None) -> None:
-            if answer == "save":
-                self._save(close_after=True)
-            elif answer == "discard":
-                self.dismiss(None)
-
-        question = f"{count} unsaved template method{'s' if count != 1 else ''}. Save before leaving?"
-        self.app.push_screen(UnsavedChangesScreen(question), answered)
+        unsaved = len(self.pending) if self.can_admin else 0
+        leave_or_ask(self, unsaved, "template method", lambda: self._save(close_after=True))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Owner actions are not offered (nor shown in the footer) to anyone else."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from inbox_tui.keymap import KeySpec
@@ -75,3 +76,23 @@ class UnsavedChangesScreen(QuestionScreen[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = [spec.binding() for spec in UNSAVED_KEYS]
     DEFAULT_HINT = "s = save and leave   d = discard   n / Esc = stay"
+
+
+def leave_or_ask(screen: Screen[Any], unsaved: int, what: str, save_and_leave: Callable[[], object]) -> None:
+    """Close `screen`, or, with `unsaved` changes (`what`: "change", "template method"), ask first.
+
+    The one leave-with-unsaved-work rule of the screens that save with ctrl+s (preferences, admin): save and
+    leave, discard and leave, or stay.
+    """
+    if not unsaved:
+        screen.dismiss(None)
+        return
+
+    def answered(answer: str | None) -> None:
+        if answer == "save":
+            save_and_leave()
+        elif answer == "discard":
+            screen.dismiss(None)
+
+    question = f"{unsaved} unsaved {what}{'s' if unsaved != 1 else ''}. Save before leaving?"
+    screen.app.push_screen(UnsavedChangesScreen(question), answered)

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from inbox_tui.keymap import SPECS, display_keys, effective_keys
+from inbox_tui.widgets.scrolling import scroll
 
 # Below this many columns the binding ids are left out, so that rows do not wrap (a side pane).
 IDS_FROM_WIDTH = 76
@@ -113,18 +114,7 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll(self, where: str) -> None:
         """Scroll the key table: down, up, home, end, page_down or page_up."""
-        table = self.query_one(VerticalScroll)
-        moves = {
-            "down": table.scroll_down,
-            "up": table.scroll_up,
-            "home": table.scroll_home,
-            "end": table.scroll_end,
-            "page_down": table.scroll_page_down,
-            "page_up": table.scroll_page_up,
-        }
-        move = moves.get(where)
-        if move is not None:
-            move(animate=False)
+        scroll(self.query_one(VerticalScroll), where)
 
     def action_close(self) -> None:
         """Back to the inbox."""

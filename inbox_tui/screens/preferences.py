@@ -33,7 +33,7 @@ from inbox_tui.api.models import (
     is_template_enabled,
 )
 from inbox_tui.keymap import KeySpec
-from inbox_tui.screens.confirm import UnsavedChangesScreen
+from inbox_tui.screens.confirm import leave_or_ask
 from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.status_line import StatusLine
 
@@ -494,19 +494,8 @@ class PreferencesScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         """Leave; with unsaved edits, ask first."""
-        if self.model is None or not self.model.dirty:
-            self.dismiss(None)
-            return
-
-        def answered(answer: str | None) -> None:
-            if answer == "save":
-                self._save(close_after=True)
-            elif answer == "discard":
-                self.dismiss(None)
-
-        count = len(self.model.wanted)
-        question = f"{count} unsaved change{'s' if count != 1 else ''}. Save before leaving?"
-        self.app.push_screen(UnsavedChangesScreen(question), answered)
+        unsaved = len(self.model.wanted) if self.model is not None and self.model.dirty else 0
+        leave_or_ask(self, unsaved, "change", lambda: self._save(close_after=True))
 
     @property
     def has_unsaved_changes(self) -> bool:

@@ -20,6 +20,7 @@ from inbox_tui.api.models import InboxNotification
 from inbox_tui.keymap import KeySpec
 from inbox_tui.widgets.footer import KeyFooter
 from inbox_tui.widgets.preview import NotificationView
+from inbox_tui.widgets.scrolling import scroll
 
 
 class PreviewHost(Protocol):
@@ -131,18 +132,7 @@ class PreviewScreen(Screen[None]):
 
     def action_scroll(self, where: str) -> None:
         """Scroll the notification: down, up, home, end, page_down or page_up."""
-        view = self.view
-        moves = {
-            "down": view.scroll_down,
-            "up": view.scroll_up,
-            "home": view.scroll_home,
-            "end": view.scroll_end,
-            "page_down": view.scroll_page_down,
-            "page_up": view.scroll_page_up,
-        }
-        move = moves.get(where)
-        if move is not None:
-            move(animate=False)
+        scroll(self.view, where)
 
     def _follow_host(self, *, same: bool) -> None:
         """Show this notification as the host has it now (`same`), or what the host highlights now."""

@@ -233,7 +233,7 @@ def test_paused_delivery_in_the_header_at_60x20(snap_compare: SnapCompare) -> No
     assert snap_compare(inbox(), terminal_size=(60, 20), run_before=paused)
 
 
-# ----- the small dialogs and the palette in side panes (issue 11) ------------------------------------
+# ----- the mark-all question and selected rows in side panes (issue 11) ------------------------------------
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
@@ -244,19 +244,6 @@ def test_mark_all_read_question_in_a_side_pane(snap_compare: SnapCompare, size: 
         await settle(pilot)
 
     assert snap_compare(inbox(), terminal_size=size, run_before=ask)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
-def test_command_palette_in_a_side_pane(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    async def palette(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press("r", "e", "a", "d")
-        await pilot.pause(0.3)  # the palette searches in a worker of its own
-        await settle(pilot)
-
-    assert snap_compare(inbox(), terminal_size=size, run_before=palette)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
