@@ -12,7 +12,6 @@ import gc
 import os
 import sys
 import time
-import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -512,6 +511,8 @@ class InboxApp(App[None]):
         self.run_worker(lambda: self._open_in_browser(url), thread=True, group="browser", exit_on_error=False)
 
     def _open_in_browser(self, url: str) -> None:
+        import webbrowser  # on first use: not part of the first frame
+
         if not webbrowser.open(url, new=2):
             self.call_from_thread(self._copy_instead, url, "the browser did not start")
 
@@ -528,6 +529,8 @@ class InboxApp(App[None]):
                 return False
         elif env.get("SSH_CONNECTION") and not env.get("BROWSER"):
             return False
+        import webbrowser
+
         try:
             browser = webbrowser.get()
         except webbrowser.Error:

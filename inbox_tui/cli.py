@@ -19,17 +19,14 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any, NoReturn, TextIO
 
 from inbox_tui import __version__
 from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
-from inbox_tui.api.lookup import IdLookupError, resolve_notification_ids, resolve_template_ids
 from inbox_tui.api.models import InboxEvent, InboxNotification
-from inbox_tui.api.send_warnings import DEDUPE_NOTE, custom_send_warnings
-from inbox_tui.commands import status as status_command
 from inbox_tui.commands.output import CommandFailed
-from inbox_tui.commands.templates import cmd_templates
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
 from inbox_tui.connection import Connection, ResolveError, resolve
 from inbox_tui.text import clean_line as text_clean_line
@@ -55,13 +52,19 @@ PREFIX_TEST = "unable to post test notification: "
 PREFIX_CUSTOM = "unable to post custom notification: "
 
 
-SEND_EPILOG = (
-    "Sent means accepted: delivery follows within seconds. "
-    + DEDUPE_NOTE
-    + " A warning follows the message on stderr (exit status 0 all the same, as Coder's CLI) when the "
-    "notification will not arrive: Custom Notification turned off in your preferences, or delivery paused "
-    "by an owner (it then arrives after `inbox-tui resume`)."
-)
+def send_epilog() -> str:
+    """`send --help`'s epilog (built when the full parser is: the inbox's start does not load the warnings)."""
+    from inbox_tui.api.send_warnings import DEDUPE_NOTE
+
+    return (
+        "Sent means accepted: delivery follows within seconds. "
+        + DEDUPE_NOTE
+        + " A warning follows the message on stderr (exit status 0 all the same, as Coder's CLI) when the "
+        "notification will not arrive: Custom Notification turned off in your preferences, or delivery paused "
+        "by an owner (it then arrives after `inbox-tui resume`)."
+    )
+
+
 ID_HELP = (
     "Each ID is a whole notification id or the start of one (`inbox-tui list` prints them): a prefix must "
     "match exactly one notification of your inbox, read or unread."
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="send yourself a custom notification",
         description="Send a custom notification to yourself. MESSAGE '-' reads it from stdin.",
-        epilog=SEND_EPILOG,
+        epilog=send_epilog(),
     )
     send.add_argument("title", metavar="TITLE")
     send.add_argument("message", metavar="MESSAGE")
@@ -226,11 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         parents=[common],
         help="one short line for status bars: '3 unread' (nothing, exit 1, when unreachable)",
-        description=status_command.DESCRIPTION,
-        epilog=status_command.EPILOG,
+        description=status_command().DESCRIPTION,
+        epilog=status_command().EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    status_command.add_status_arguments(status_line)
+    status_command().add_status_arguments(status_line)
     templates = sub.add_parser(
         "templates",
         parents=[common],
@@ -360,6 +363,8 @@ async def cmd_send(args: argparse.Namespace, connection: Connection, client: Cod
     except ApiError as exc:
         raise CommandFailed(PREFIX_CUSTOM + str(exc)) from exc
     _err(MSG_CUSTOM_SENT)
+    from inbox_tui.api.send_warnings import custom_send_warnings  # not loaded for the inbox (start-up)
+
     for warning in await custom_send_warnings(client):  # issue 11: say when nothing will arrive
         _err("warning: " + warning.message)
     return EXIT_OK
@@ -367,6 +372,8 @@ async def cmd_send(args: argparse.Namespace, connection: Connection, client: Cod
 
 async def _notification_ids(client: CoderClient, values: Sequence[str]) -> list[str]:
     """Whole notification ids for what was typed (ids or unique prefixes, see api/lookup.py)."""
+    from inbox_tui.api.lookup import IdLookupError, resolve_notification_ids  # not for the inbox's start
+
     try:
         return await resolve_notification_ids(client, values)
     except IdLookupError as exc:
@@ -377,6 +384,8 @@ async def _notification_ids(client: CoderClient, values: Sequence[str]) -> list[
 
 async def _template_ids(client: CoderClient, values: list[str] | None) -> list[str]:
     """Whole template ids for `--template` values (ids, names or id prefixes; comma-separated too)."""
+    from inbox_tui.api.lookup import IdLookupError, resolve_template_ids
+
     try:
         return await resolve_template_ids(client, _id_list(values))
     except IdLookupError as exc:
@@ -719,8 +728,21 @@ COMMANDS: dict[str, Command] = {
     "unread": cmd_unread,
     "read-all": cmd_read_all,
     "whoami": cmd_whoami,
-    "templates": cmd_templates,
+    "templates": lambda args, connection, client: _cmd_templates(args, connection, client),
 }
+
+
+async def _cmd_templates(args: argparse.Namespace, connection: Connection, client: CoderClient) -> int:
+    from inbox_tui.commands.templates import cmd_templates  # loaded by the command that needs it
+
+    return await cmd_templates(args, connection, client)
+
+
+def status_command() -> ModuleType:
+    """`inbox_tui.commands.status`, loaded when a parser or command needs it (not for the inbox)."""
+    from inbox_tui.commands import status
+
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -738,7 +760,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "server":
             return cmd_server(args)
         if args.command == "status":  # inbox_tui.entry runs it without importing this module
-            return status_command.run_status(args)
+            from inbox_tui.commands.status import run_status
+
+            return run_status(args)
         return _run_command(COMMANDS[args.command], args, long_lived=args.command == "watch")
     except CommandFailed as exc:
         _err(str(exc))

@@ -94,6 +94,10 @@ def _inbox_commands() -> type[Provider]:
     return InboxCommands
 
 
+# Seconds the highlight must rest before the position under the list follows it (see _show_position).
+POSITION_DELAY = 0.15
+
+
 class InboxScreen(Screen[None]):
     """The inbox."""
 
@@ -138,6 +142,7 @@ class InboxScreen(Screen[None]):
         self.went_live = False  # the watch has been live once: the next "live" is a reconnect
         self._count = CountPrefix()
         self._count_timer: Timer | None = None
+        self._position_timer: Timer | None = None
 
     # ----- plumbing -------------------------------------------------------------------------------
 
@@ -300,7 +305,18 @@ class InboxScreen(Screen[None]):
         self._show_position()
 
     def _show_position(self) -> None:
-        """`12/50+` under the list: the highlighted row over the rows listed (+: older pages remain)."""
+        """`12/50+` under the list, once the highlight rests for POSITION_DELAY (j held: no update).
+
+        A second widget repainted on every move cost each keypress a frame of its own (Textual paints at most
+        60 frames a second): tui_scale's keypress-to-repaint p50 went from 9 to 14 ms. Moving, the row is
+        what the eye follows; the number can wait until it stops.
+        """
+        if self._position_timer is not None:
+            self._position_timer.stop()
+        self._position_timer = self.set_timer(POSITION_DELAY, self._update_position)
+
+    def _update_position(self) -> None:
+        self._position_timer = None
         inbox = self.inbox
         count = inbox.option_count if inbox.display else 0
         self.list_status.position = position_text(inbox.highlighted, count, self.state.has_more)

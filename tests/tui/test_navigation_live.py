@@ -153,11 +153,11 @@ async def test_position_indicator_fits_side_panes(
         await pilot.press("j", "j")
         await settle(pilot)
         shown = "3/25+" if app.state.has_more else "3/30"
-        assert screen.list_status.position == shown
+        await wait_for(pilot, lambda: screen.list_status.position == shown, "the position once the row rests")
         assert any(line.rstrip().endswith(f"{shown}") for line in screen_lines(app))
         await pilot.press("G")
         await settle(pilot)
-        assert screen.list_status.position == "30/30"
+        await wait_for(pilot, lambda: screen.list_status.position == "30/30", "the position at the end")
         lines = screen_lines(app)
         assert any(line.rstrip().endswith("30/30") for line in lines)
         assert all(len(line) == size[0] for line in lines)
@@ -172,7 +172,7 @@ async def test_a_counted_G_loads_older_pages_to_reach_the_row(live_server: LiveS
         await pilot.press("4", "0", "G")  # row 40 is on the second older page
         await settle(pilot)
         assert highlighted_title(app) == "Custom 20"
-        assert inbox_screen(app).list_status.position.startswith("40/")
+        await wait_for(pilot, lambda: inbox_screen(app).list_status.position.startswith("40/"), "the position")
 
 
 async def test_r_on_a_selection_marks_every_selected_row(live_server: LiveServer, member: CoderClient) -> None:

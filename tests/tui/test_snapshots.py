@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.app import InboxApp, fixed_clock
+from inbox_tui.screens.inbox import POSITION_DELAY
 from inbox_tui.state import InboxState
 from inbox_tui.widgets.header import Link
 from tests.live_server import LiveServer
@@ -44,7 +45,7 @@ def inbox(link: Link = LIVE, items: bool = True) -> InboxApp:
 async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await pilot.pause(POSITION_DELAY + 0.1)  # the position under the list follows a resting highlight
 
 
 def test_populated_inbox(snap_compare: SnapCompare) -> None:
