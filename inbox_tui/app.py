@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
     from inbox_tui.api.models import NotificationTemplate  # issue 11: defined when first used
+    from inbox_tui.config import Config
     from inbox_tui.first_page import FirstPage
     from inbox_tui.ui_state import UiState
 
@@ -228,7 +229,7 @@ class InboxApp(App[None]):
         self._frozen_at: float | None = None
         # run_app: the garbage collector is off for start-up; start_up_done turns it back on.
         self.collector_paused = False
-        self.first_page = first_page  # issue 11: the first page fetched before Textual loaded
+        self.first_page = first_page  # the first page fetched before Textual loaded
         self.terminal_title = terminal_title
         self.mark_read_on_preview = mark_read_on_preview
         self._title: str | None = None  # the title last written (None: the terminal's own is in place)
@@ -641,7 +642,7 @@ def run_app(
     connection: ConnectionLike,
     demo: bool = False,
     *,
-    config: Any = None,
+    config: Config | None = None,
     collector_paused: bool = False,
     first_page: FirstPage | None = None,
 ) -> None:
@@ -678,11 +679,11 @@ def run_app(
         source=source,
         remembered=remembered,
         state_path=state_path,
-        theme=getattr(cfg, "theme", None),
-        check_interval=getattr(cfg, "check_interval", DEFAULT_CHECK_INTERVAL),
-        first_page=first_page,  # issue 11
-        terminal_title=getattr(cfg, "terminal_title", True),  # issue 11
-        mark_read_on_preview=getattr(cfg, "mark_read_on_preview", False),  # issue 11
+        theme=cfg.theme,
+        check_interval=cfg.check_interval,
+        first_page=first_page,
+        terminal_title=cfg.terminal_title,
+        mark_read_on_preview=cfg.mark_read_on_preview,
     )
     app.collector_paused = collector_paused
     app.run()

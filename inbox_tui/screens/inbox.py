@@ -628,9 +628,8 @@ class InboxScreen(Screen[None]):
             return
         count = self._count
         key = event.key
-        keys = effective_keys(self.context.keymap)
-        digit_keys = {keys[f"open_action_{n}"] for n in range(1, 10)}
-        if count.accepts(key) and (count.pending or key in digit_keys):
+        # Every key passes here: the keymap is looked at only for a digit or while a count is pending.
+        if count.accepts(key) and (count.pending or key in self._link_keys()):
             event.stop()
             event.prevent_default()
             count.push(key)
@@ -640,6 +639,7 @@ class InboxScreen(Screen[None]):
             return
         number = count.take()
         self._count_changed()
+        keys = effective_keys(self.context.keymap)
         counted = {k: binding_id for binding_id in COUNTED_IDS for k in keys[binding_id].split(",")}
         binding_id = counted.get(key)
         if key == "escape" or binding_id is not None:
@@ -647,6 +647,11 @@ class InboxScreen(Screen[None]):
             event.prevent_default()
         if binding_id is not None and number is not None:
             self._counted(binding_id, number)
+
+    def _link_keys(self) -> set[str]:
+        """The keys in force for "open link N" (digits by default): the ones that start a count."""
+        keys = effective_keys(self.context.keymap)
+        return {keys[f"open_action_{n}"] for n in range(1, 10)}
 
     def _count_changed(self) -> None:
         """Show the count being typed, and (re)start the wait after which it opens link N."""
@@ -668,10 +673,10 @@ class InboxScreen(Screen[None]):
         """Run a count-taking key with its count."""
         inbox = self.inbox
         if binding_id in ("cursor_down", "cursor_up"):
-            self._move_by(number if binding_id == "cursor_down" else -number)
+            inbox.move_by(number if binding_id == "cursor_down" else -number)
         elif binding_id in ("half_page_down", "half_page_up"):
-            half = max(1, inbox.scrollable_content_region.height // (2 * inbox.row_height))
-            self._move_by(half * number if binding_id == "half_page_down" else -half * number)
+            half = inbox.half_page
+            inbox.move_by(half * number if binding_id == "half_page_down" else -half * number)
         elif binding_id == "bottom":
             self._go_to_row(number)
         elif binding_id in ("next_unread", "previous_unread"):
@@ -684,12 +689,6 @@ class InboxScreen(Screen[None]):
             self.action_open_action(number)
         elif binding_id == "copy_url":
             self.action_copy_url(number)
-
-    def _move_by(self, rows: int) -> None:
-        inbox = self.inbox
-        if inbox.option_count:
-            current = inbox.highlighted if inbox.highlighted is not None else 0
-            inbox.highlighted = max(0, min(inbox.option_count - 1, current + rows))
 
     def _go_to_row(self, number: int) -> None:
         """`3G`: highlight row 3 (1-based), loading older pages until it exists; past the end, the last."""
@@ -877,7 +876,7 @@ class InboxScreen(Screen[None]):
             return
         inbox.toggle_selected(notification.id)
         self.list_status.selected = len(inbox.selected)
-        self._move_by(1)
+        self.inbox.move_by(1)
 
     def _set_read(self, notification: InboxNotification, is_read: bool) -> None:
         change = self.state.begin_set_read(notification.id, is_read, self.feed.clock())

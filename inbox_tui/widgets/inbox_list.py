@@ -463,23 +463,29 @@ class InboxList(OptionList):
 
     # ----- movement -------------------------------------------------------------------------------
 
+    @property
+    def half_page(self) -> int:
+        """Rows in half a screen (at least one): what ctrl+d and ctrl+u move."""
+        return max(1, self.scrollable_content_region.height // (2 * self._row_height))
+
     def action_half_page_down(self) -> None:
         """Move down half a screen."""
-        self._move_by(max(1, self.scrollable_content_region.height // (2 * self._row_height)))
+        self.move_by(self.half_page)
 
     def action_half_page_up(self) -> None:
         """Move up half a screen."""
-        self._move_by(-max(1, self.scrollable_content_region.height // (2 * self._row_height)))
+        self.move_by(-self.half_page)
 
     def action_cursor_down(self) -> None:
         """One row older; stops at the oldest loaded row (OptionList would wrap to the newest)."""
-        self._move_by(1)
+        self.move_by(1)
 
     def action_cursor_up(self) -> None:
         """One row newer; stops at the newest."""
-        self._move_by(-1)
+        self.move_by(-1)
 
-    def _move_by(self, rows: int) -> None:
+    def move_by(self, rows: int) -> None:
+        """Move the highlight by `rows` (negative: up), stopping at either end."""
         if not self._options:
             return
         current = self.highlighted if self.highlighted is not None else 0
