@@ -14,7 +14,7 @@ import asyncio
 import os
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from inbox_tui.api.models import InboxNotification
 from inbox_tui.config import ALERT_MODES, AlertMode
@@ -33,8 +33,7 @@ _MAX_TITLE = 80
 _MAX_BODY = 200
 
 
-@dataclass(frozen=True, slots=True)
-class AlertSettings:
+class AlertSettings(NamedTuple):
     """How to alert: the mode and, for `command`, the command line (split like a shell, never run by one)."""
 
     mode: AlertMode = "bell"
@@ -52,8 +51,7 @@ class AlertSettings:
         return cls(chosen, command)
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(NamedTuple):
     """What to say about a batch of arrivals."""
 
     title: str

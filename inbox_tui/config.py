@@ -16,7 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import platformdirs
 
@@ -47,8 +47,7 @@ ENV_CODER_URL = "CODER_URL"
 ENV_CODER_TOKEN = "CODER_SESSION_TOKEN"
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+class Setting(NamedTuple):
     """One documented setting of the config file (docs/configuration.md is checked against these)."""
 
     key: str
@@ -417,8 +416,7 @@ def delete_token() -> bool:
 # -- the Coder CLI's saved login ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CoderLogin:
+class CoderLogin(NamedTuple):
     """What `coder login` saved: the deployment URL and the session token (either may be missing)."""
 
     url: str | None

@@ -18,7 +18,7 @@ import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from inbox_tui.config import (
     ENV_CODER_TOKEN,
@@ -150,8 +150,7 @@ class Connection:
             self.embedded.stop()
 
 
-@dataclass(frozen=True, slots=True)
-class Explicit:
+class Explicit(NamedTuple):
     """The URL and token found before the embedded default, with their sources (None when absent)."""
 
     url: str | None

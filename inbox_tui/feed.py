@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.errors import describe_error
@@ -36,8 +35,7 @@ WATCH_SLICE = 0.004
 WATCH_PAUSE = 0.008
 
 
-@dataclass(frozen=True, slots=True)
-class CatchUp:
+class CatchUp(NamedTuple):
     """What a resync did: `reload` when too much was missed to catch up (load the first page again),
     else `merged`: what it added and refreshed. `current` is False when the filters changed meanwhile
     (the result was dropped)."""
@@ -47,8 +45,7 @@ class CatchUp:
     current: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class MarksChecked:
+class MarksChecked(NamedTuple):
     """What a read-marks check found: the server's answer, what it changed, and whether the unread count moved."""
 
     marks: ReadMarks

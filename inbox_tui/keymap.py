@@ -13,9 +13,8 @@ those too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from textual.binding import Binding, BindingType
 from textual.keys import format_key
@@ -23,8 +22,7 @@ from textual.keys import format_key
 Scope = Literal["list", "screen", "app"]
 
 
-@dataclass(frozen=True, slots=True)
-class KeySpec:
+class KeySpec(NamedTuple):
     """One remappable key: its id, default keys, the action it runs and where it lives."""
 
     id: str

@@ -8,16 +8,14 @@ since opening one already refuses other schemes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from inbox_tui.api.models import InboxNotification
 
 LinkSource = Literal["action", "body"]
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationLink:
+class NotificationLink(NamedTuple):
     """One numbered link: an action button, or a link found in the message."""
 
     label: str

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from inbox_tui.api.models import InboxEvent, InboxNotification, InboxPage
 
@@ -33,8 +33,7 @@ def _sort_key(notification: InboxNotification) -> int:
     return -((notification.created_at - _EPOCH) // _MICROSECOND)
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(NamedTuple):
     """The server-side filters of the list and the watch (spec §4, §5.3)."""
 
     read_status: ReadStatus = "all"
@@ -61,8 +60,7 @@ class Filters:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class ReadChange:
+class ReadChange(NamedTuple):
     """One optimistic read toggle: what to put back if the server refuses it."""
 
     id: str
@@ -71,8 +69,7 @@ class ReadChange:
     delta: int  # change applied to the unread count (+1 marked unread, -1 marked read)
 
 
-@dataclass(frozen=True, slots=True)
-class MarkAllChange:
+class MarkAllChange(NamedTuple):
     """An optimistic mark-all-read: the items it stamped and the count it zeroed."""
 
     before: dict[str, InboxNotification]
@@ -81,8 +78,7 @@ class MarkAllChange:
     count_generation: int
 
 
-@dataclass(frozen=True, slots=True)
-class MergeResult:
+class MergeResult(NamedTuple):
     """What a merge changed: ids inserted (in list order) and known ids whose notification was replaced."""
 
     added: tuple[str, ...] = ()
@@ -98,8 +94,7 @@ class MergeResult:
         return bool(self.added or self.updated)
 
 
-@dataclass(frozen=True, slots=True)
-class ReadSnapshot:
+class ReadSnapshot(NamedTuple):
     """What a read-marks check starts from; `InboxState.apply_read_marks` skips what changed locally since."""
 
     rows: tuple[InboxNotification, ...]
@@ -227,7 +222,7 @@ class InboxState:
         result = self.merge(keep)
         self._set_count(events[-1].unread_count)
         stale = self.unread_count != before + len(fresh) or not self.rows_agree_with_count()
-        return replace(result, stale=stale) if stale else result
+        return result._replace(stale=stale) if stale else result
 
     def merge_resync(self, notifications: Sequence[InboxNotification], unread_count: int) -> MergeResult:
         """Take what a resync after a reconnect found: new items join, known items take the server's state."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from inbox_tui.api.more_models import DispatchMethods as DispatchMethods
@@ -32,8 +32,7 @@ CUSTOM_TEMPLATE_ID = "39b1e189-c857-4b0c-877a-511144c18516"
 TEST_TEMPLATE_ID = "c425f63e-716a-4bf4-ae24-78348f706c3f"
 
 
-@dataclass(frozen=True, slots=True)
-class InboxAction:
+class InboxAction(NamedTuple):
     """A rendered action button."""
 
     label: str
@@ -105,8 +104,7 @@ class InboxNotification:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class InboxPage:
+class InboxPage(NamedTuple):
     """ListInboxNotificationsResponse."""
 
     notifications: tuple[InboxNotification, ...]
@@ -121,8 +119,7 @@ class InboxPage:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class InboxEvent:
+class InboxEvent(NamedTuple):
     """GetInboxNotificationResponse / UpdateInboxNotificationReadStatusResponse."""
 
     notification: InboxNotification

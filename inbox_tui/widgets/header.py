@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from textual.content import Content
 from textual.message import Message
@@ -14,8 +13,7 @@ from textual.widget import Widget
 from inbox_tui.widgets.render import clean_line
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """The connection as the header shows it.
 
     state: "connecting", "live", "reconnecting", "offline" (or "demo" for a fixed inbox with no server).
