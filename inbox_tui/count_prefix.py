@@ -11,8 +11,6 @@ what comes out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 OPEN_DELAY = 0.6
 """Seconds a pending count waits for a key before it opens link N."""
 MAX_DIGITS = 4
@@ -34,11 +32,14 @@ COUNTED_IDS = frozenset(
 """Binding ids that take a count (the keys in force for them come from the keymap)."""
 
 
-@dataclass(slots=True)
 class CountPrefix:
-    """The digits typed so far."""
+    """The digits typed so far (a plain class: one field needs no dataclass, which costs start-up time)."""
 
-    digits: str = field(default="")
+    __slots__ = ("digits",)
+
+    def __init__(self) -> None:
+        """No digits yet."""
+        self.digits = ""
 
     @property
     def pending(self) -> bool:

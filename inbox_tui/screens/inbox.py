@@ -12,8 +12,7 @@ and posts the messages of inbox_tui/messages.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -64,8 +63,7 @@ NARROW_WIDTH = 80
 SHORT_HEIGHT = 20
 
 
-@dataclass(slots=True)
-class InboxContext:
+class InboxContext(NamedTuple):
     """What the inbox screen is given by the app: it never reaches into the app for more.
 
     feed: the inbox and its server (client, state, clock). templates: template names, fetched once.
