@@ -36,7 +36,7 @@ from inbox_tui.count_prefix import COUNTED_IDS, OPEN_DELAY, CountPrefix
 from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import bindings, display_keys, effective_keys
 from inbox_tui.links import NotificationLink, notification_links
-from inbox_tui.screens.first_resume import skip_first_restyle
+from inbox_tui.screens.start_styles import mount_focused, skip_first_restyle
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
@@ -207,7 +207,8 @@ class InboxScreen(Screen[None]):
         yield InboxHeader(id="header")
         with Horizontal(id="body"), Vertical(id="list-pane"):
             yield Static("", id="new-marker", markup=False)
-            yield InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact)
+            # Styled as focused from the start: AUTO_FOCUS focuses it right after (one restyle fewer, issue 11).
+            yield mount_focused(self, InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact))
             yield Static("", id="empty", markup=False)
             yield ListStatus(id="list-status")
         yield Footer(compact=True)
