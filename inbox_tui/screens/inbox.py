@@ -35,6 +35,7 @@ from inbox_tui.count_prefix import COUNTED_IDS, OPEN_DELAY, CountPrefix
 from inbox_tui.feed import InboxFeed
 from inbox_tui.keymap import bindings, display_keys, effective_keys
 from inbox_tui.links import NotificationLink, notification_links
+from inbox_tui.screens.start_styles import mount_focused, skip_first_restyle
 from inbox_tui.state import Filters, InboxState, MarkAllChange, ReadChange, ReadStatus
 from inbox_tui.templates import TemplateCatalog
 from inbox_tui.widgets.header import InboxHeader, Link
@@ -204,7 +205,8 @@ class InboxScreen(Screen[None]):
         yield InboxHeader(id="header")
         with Horizontal(id="body"), Vertical(id="list-pane"):
             yield Static("", id="new-marker", markup=False)
-            yield InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact)
+            # Styled as focused from the start: AUTO_FOCUS focuses it right after (one restyle fewer, issue 11).
+            yield mount_focused(self, InboxList(id="inbox", clock=self.feed.clock, compact_rows=self.compact))
             yield Static("", id="empty", markup=False)
             yield ListStatus(id="list-status")
         yield Footer(compact=True)
@@ -230,6 +232,9 @@ class InboxScreen(Screen[None]):
             # After the first frame: the watch imports the websocket stack (~12 ms), which the first paint
             # need not wait for. Whatever arrives meanwhile is caught by the resync when the watch goes live.
             self.call_after_refresh(self._start_watch)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        skip_first_restyle(self, event)  # issue 11: styled as it mounted; Textual's handler runs after this
 
     def _start_watch(self) -> None:
         if self.feed.watcher is None and not any(w.group == "watch" and w.node is self for w in self.workers):
