@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -119,6 +118,8 @@ COMMAND_TIMEOUT = 10.0
 
 async def run_command(command: str, alert: Alert) -> int | None:
     """Run `alert_command` (no shell) with the alert in its environment; returns the exit code."""
+    import shlex  # only when an alert command runs (start-up does not need it)
+
     argv = shlex.split(command)
     if not argv:
         return None

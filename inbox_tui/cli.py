@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import importlib
 import json
@@ -461,8 +460,7 @@ async def cmd_watch(args: argparse.Namespace, connection: Connection, client: Co
         printed.add(notification.id)
         known.add(notification.id)
         if convert and args.format == "plaintext":
-            notification = dataclasses.replace(
-                notification,
+            notification = notification._replace(
                 title=markdown_to_plain(notification.title),
                 content=markdown_to_plain(notification.content),
             )

@@ -7,7 +7,6 @@ string, missing fields on older servers, frames that end with a newline.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -39,8 +38,7 @@ class InboxAction(NamedTuple):
     url: str
 
 
-@dataclass(frozen=True, slots=True)
-class InboxNotification:
+class InboxNotification(NamedTuple):
     """codersdk.InboxNotification."""
 
     id: str
@@ -61,7 +59,7 @@ class InboxNotification:
 
     def with_read_at(self, read_at: datetime | None) -> InboxNotification:
         """A copy with another read_at (optimistic updates)."""
-        return replace(self, read_at=read_at)
+        return self._replace(read_at=read_at)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InboxNotification:

@@ -4,7 +4,6 @@ during a load, the watch, resync after missed arrivals, read marks changed elsew
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -96,7 +95,7 @@ async def test_the_start_up_page_is_taken_once_and_only_for_its_filters(client: 
 async def test_arrivals_during_the_first_load_are_kept(client: CoderClient) -> None:
     await seed(client, 1)
     known = (await client.list_inbox()).notifications[0]
-    newer = dataclasses.replace(known, id=str(uuid.uuid4()), title="Arrived meanwhile")
+    newer = known._replace(id=str(uuid.uuid4()), title="Arrived meanwhile")
     feed = feed_for(client)
     feed.begin_load()
     assert feed.loading
