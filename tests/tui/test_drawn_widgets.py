@@ -38,3 +38,14 @@ async def test_containers_are_not_drawn_their_contents_are() -> None:
         await pilot.pause()
         assert "search" in drawn(app) and screen.focused is not None and screen.focused.id == "search"
         assert screen.inbox in screen.focus_chain
+
+
+async def test_a_click_reaches_a_row_through_the_undrawn_containers() -> None:
+    app = sample_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        inbox = inbox_screen(app).inbox
+        assert inbox.highlighted == 0
+        await pilot.click("#inbox", offset=(5, 4))  # rows are two lines: the third row
+        await pilot.pause()
+        assert inbox.highlighted == 2
