@@ -10,33 +10,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
-import importlib
 import json
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 from inbox_tui import __version__
 from inbox_tui.api.client import FORMATS, CoderClient, normalize_url
 from inbox_tui.api.errors import ApiError
 from inbox_tui.api.models import InboxEvent, InboxNotification
-from inbox_tui.commands.output import CommandFailed
+from inbox_tui.commands.inbox import STOP_SIGNALS, connect, run_inbox
+from inbox_tui.commands.output import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandFailed,
+    err,
+    safe_streams,
+)
 from inbox_tui.config import ConfigError, delete_token, load_config, save_config, save_token, secure_dirs
-from inbox_tui.connection import Connection, ResolveError, resolve
+from inbox_tui.connection import Connection
 from inbox_tui.text import clean_line as text_clean_line
 from inbox_tui.text import markdown_to_plain, relative_time, terminal_safe
 
 PROG = "inbox-tui"
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-EXIT_HANGUP = 129
 
 # The Coder CLI's messages (cli/notifications.go), printed on stderr.
 MSG_PAUSED = "Notifications are now paused."
@@ -74,22 +74,11 @@ ID_EPILOG = "Nothing is changed when an ID matches no notification or several (t
 # -- output helpers -------------------------------------------------------------------------------
 
 
-def _err(message: str) -> None:
-    # Messages quote server text (errors, ids, close reasons): nothing reaches the terminal unsanitised.
-    print(terminal_safe(message), file=sys.stderr, flush=True)
+_err = err
 
 
 def _out(line: str) -> None:
     print(terminal_safe(line), file=sys.stdout, flush=True)
-
-
-def _safe_streams() -> None:
-    # Titles may hold characters the terminal's encoding lacks; never crash on them.
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            with contextlib.suppress(Exception):
-                reconfigure(errors="replace")
 
 
 def clean_line(text: str) -> str:
@@ -272,15 +261,6 @@ def build_parser() -> argparse.ArgumentParser:
 Command = Callable[[argparse.Namespace, Connection, CoderClient], Awaitable[int]]
 
 
-# Signals that end a command the way closing the terminal or `kill` does; the embedded server must
-# still be stopped, so they unwind like an exception instead of killing the process outright.
-STOP_SIGNALS = {signal.SIGTERM: EXIT_TERMINATED, signal.SIGHUP: EXIT_HANGUP}
-
-
-def _exit_on_signal(signum: int, frame: object) -> NoReturn:
-    raise SystemExit(STOP_SIGNALS.get(signal.Signals(signum), EXIT_FAILURE))
-
-
 async def _guarded(command: Command, args: argparse.Namespace, connection: Connection) -> int:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
@@ -308,10 +288,7 @@ async def _guarded(command: Command, args: argparse.Namespace, connection: Conne
 
 
 def _connect(args: argparse.Namespace, *, long_lived: bool = False) -> Connection:
-    try:
-        return resolve(args.url, args.token, demo=bool(args.demo), long_lived=long_lived)
-    except (ResolveError, ConfigError) as exc:
-        raise CommandFailed(str(exc)) from exc
+    return connect(args.url, args.token, demo=bool(args.demo), long_lived=long_lived)
 
 
 def _run_command(command: Command, args: argparse.Namespace, *, long_lived: bool = False) -> int:
@@ -688,30 +665,8 @@ def _follow(path: Any) -> int:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    """Open the inbox (the only path that imports Textual)."""
-    connection = _connect(args, long_lived=True)
-    # issue 11: the first page comes over a plain connection in a thread while Textual loads (None: httpx).
-    from inbox_tui.first_page import FirstPage
-
-    first_page = FirstPage.start(connection, demo=bool(args.demo))
-    previous = {sig: signal.signal(sig, _exit_on_signal) for sig in STOP_SIGNALS}
-    # Start-up (importing Textual and the app, building and painting the inbox) makes hundreds of thousands
-    # of long-lived objects and next to no garbage: collector passes over them cost ~15 ms before the first
-    # frame for nothing. The collector rests until the app has painted the first page, then it freezes what
-    # exists and turns the collector back on (collector_paused).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        # Imported by name at run time: Textual loads only when the inbox opens.
-        run_app = importlib.import_module("inbox_tui.app").run_app
-        result = run_app(connection, demo=bool(args.demo), collector_paused=collecting, first_page=first_page)
-        return result if isinstance(result, int) else EXIT_OK
-    finally:
-        if collecting:
-            gc.enable()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        connection.close()
+    """Open the inbox (inbox_tui.commands.inbox; `inbox_tui.entry` goes there directly when it can)."""
+    return run_inbox(args.url, args.token, demo=bool(args.demo))
 
 
 COMMANDS: dict[str, Command] = {
@@ -745,7 +700,7 @@ def status_command() -> ModuleType:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inbox-tui`; returns the exit status."""
-    _safe_streams()
+    safe_streams()
     args = inbox_args(argv) or build_parser().parse_args(argv)  # issue 11: inbox_args is the quick path
     secure_dirs()  # issue 12: our directories and files are private, also ones older versions made
     try:

@@ -1,31 +1,65 @@
-"""The `inbox-tui` console script: `status` on a lean path, everything else through `inbox_tui.cli`.
+"""The `inbox-tui` console script: the inbox and `status` on lean paths, everything else through `inbox_tui.cli`.
 
-A status bar runs `inbox-tui status` every few seconds. Importing `inbox_tui.cli` loads httpx and the
-API models (tens of milliseconds), which the status line does not need, so this entry looks at the
-command line first: when the command is `status` (after nothing but the global flags) it runs
-`inbox_tui.commands.status` alone, on its lean path (`status_fast`) when it can. Anything else, `--help`
-and every parse error included, goes to `inbox_tui.cli.main` unchanged.
+A status bar runs `inbox-tui status` every few seconds, and the inbox is opened with nothing but the global
+flags nearly always. Importing `inbox_tui.cli` loads argparse, httpx's wrapper and every command's code,
+which neither needs, so this entry looks at the command line first: only global flags open the inbox through
+`inbox_tui.commands.inbox` (issue 11: start-up); `status` after nothing but the global flags runs
+`inbox_tui.commands.status` alone, on its lean path (`status_fast`) when it can. Anything else (`--help`,
+an abbreviated or repeated flag, a flag without its value, every parse error) goes to `inbox_tui.cli.main`
+unchanged, which parses it with argparse and says what is wrong.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import NamedTuple
 
 # The global flags that may come before the command, and whether they take a value.
 _GLOBAL_FLAGS = {"--url": True, "--token": True, "--demo": False}
 
 
-def is_status_command(argv: Sequence[str]) -> bool:
-    """True when the first word after the global flags is `status`."""
+class CommandLine(NamedTuple):
+    """The global flags and the words after them (the command and its arguments, if any)."""
+
+    url: str | None = None
+    token: str | None = None
+    demo: bool = False
+    rest: tuple[str, ...] = ()
+
+
+def global_flags(argv: Sequence[str]) -> CommandLine | None:
+    """The global flags at the start of `argv` and the words after them; None when they need argparse.
+
+    `--url U`, `--url=U`, `--token T`, `--token=T` and `--demo`; a repeated flag's last value wins, as with
+    argparse. A flag without its value (or followed by another option) is argparse's to report.
+    """
+    values: dict[str, str] = {}
+    demo = False
     i = 0
     while i < len(argv):
-        word = argv[i]
-        name = word.split("=", 1)[0]
+        name, has_value, value = argv[i].partition("=")
         if name not in _GLOBAL_FLAGS:
-            return word == "status"
-        i += 2 if _GLOBAL_FLAGS[name] and "=" not in word else 1
-    return False
+            break
+        i += 1
+        if not _GLOBAL_FLAGS[name]:
+            if has_value:
+                return None
+            demo = True
+            continue
+        if not has_value:
+            if i >= len(argv) or argv[i].startswith("-"):
+                return None
+            value = argv[i]
+            i += 1
+        values[name] = value
+    return CommandLine(values.get("--url"), values.get("--token"), demo, tuple(argv[i:]))
+
+
+def is_status_command(argv: Sequence[str]) -> bool:
+    """True when the first word after the global flags is `status`."""
+    parsed = global_flags(argv)
+    return parsed is not None and parsed.rest[:1] == ("status",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.add_argument("--demo", action="store_true", help="the open demo inbox's server")
         add_status_arguments(parser)
         return run_status(parser.parse_args(words))
+    line = global_flags(words)
+    if line is not None and not line.rest:
+        from inbox_tui.commands.inbox import main as inbox_main
+
+        return inbox_main(line.url, line.token, demo=line.demo)
     from inbox_tui.cli import main as cli_main
 
     return cli_main(words)
