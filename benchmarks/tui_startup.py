@@ -103,7 +103,7 @@ def import_costs(env: dict[str, str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args()
     inbox_tui = str(Path(sys.executable).with_name("inbox-tui"))
