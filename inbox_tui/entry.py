@@ -1,8 +1,8 @@
 """The `inbox-tui` console script: the inbox and `status` on lean paths, everything else through `inbox_tui.cli`.
 
 A status bar runs `inbox-tui status` every few seconds, and the inbox is opened with nothing but the global
-flags nearly always. Importing `inbox_tui.cli` loads argparse, httpx's wrapper and every command's code,
-which neither needs, so this entry looks at the command line first: only global flags open the inbox through
+flags nearly always. Importing `inbox_tui.cli` loads argparse and every command's code, which neither
+needs, so this entry looks at the command line first: only global flags open the inbox through
 `inbox_tui.commands.inbox` (issue 11: start-up); `status` after nothing but the global flags runs
 `inbox_tui.commands.status` alone, on its lean path (`status_fast`) when it can. Anything else (`--help`,
 an abbreviated or repeated flag, a flag without its value, every parse error) goes to `inbox_tui.cli.main`
