@@ -130,6 +130,22 @@ def is_permanent(error: ApiError) -> bool:
     return 400 <= error.status < 500 and error.status not in (408, 425, 429)
 
 
+async def close_connection(ws: ClientConnection) -> None:
+    """Close the stream politely, or drop the connection when that cannot finish.
+
+    A close waits for the server's answer (up to close_timeout). When the wait is cancelled (the app quits:
+    Textual cancels the worker, then the event loop's teardown cancels it again), or the close fails, the
+    socket is aborted instead of being left open behind a connection nobody holds.
+    """
+    try:
+        await ws.close()
+    except asyncio.CancelledError:
+        ws.transport.abort()
+        raise
+    except Exception:
+        ws.transport.abort()
+
+
 class InboxWatcher:
     """Watch the caller's inbox, reconnecting forever until stopped or refused for good."""
 
@@ -169,7 +185,7 @@ class InboxWatcher:
         self._wake.set()
         if self._ws is not None:
             # Closing makes the pending receive finish; the iterator notices `_stopped`.
-            self._closing = asyncio.ensure_future(self._ws.close())
+            self._closing = asyncio.ensure_future(close_connection(self._ws))
 
     def retry_now(self) -> None:
         """Skip the rest of the current backoff wait (e.g. the user asked to reconnect)."""
@@ -246,7 +262,7 @@ class InboxWatcher:
                 failure = exc
             else:
                 if self._stopped:  # stopped while the upgrade was in flight
-                    await ws.close()
+                    await close_connection(ws)
                     break
                 self._ws = ws
                 opened = time.monotonic()
@@ -269,8 +285,7 @@ class InboxWatcher:
                     failure = ConnectionFailed.from_exception("GET", self.http_url, exc)
                 finally:
                     self._ws = None
-                    with contextlib.suppress(Exception):
-                        await ws.close()
+                    await close_connection(ws)
                 if time.monotonic() - opened >= self.healthy_after:
                     self.backoff.reset()
             if self._stopped:
