@@ -645,19 +645,22 @@ def run_app(
     config: Config | None = None,
     collector_paused: bool = False,
     first_page: FirstPage | None = None,
+    remembered: UiState | None = None,
 ) -> None:
     """Run the inbox against a resolved connection (the caller stops any embedded server afterwards).
 
     collector_paused: the caller turned the garbage collector off for start-up; the app turns it back on
     once the inbox is painted (or the first page failed, or the app ends).
     first_page: the first page being fetched since before Textual loaded (issue 11; see InboxApp).
+    config, remembered: the config file and the remembered UI state, when the caller has read them already.
     """
     from inbox_tui.config import load_config, ui_state_path
     from inbox_tui.ui_state import UiState
 
     cfg = config if config is not None else load_config()
     state_path = ui_state_path(demo=demo)
-    remembered = UiState.load(state_path)
+    if remembered is None:
+        remembered = UiState.load(state_path)
     # Plain HTTP (the local server, a local dev server) gets a transport without a verifying SSL context
     # (no CA bundle load at start-up); the local server's client also restarts it before a reconnect.
     client = connection.client()

@@ -88,18 +88,14 @@ class FirstPage:
         self._thread.start()
 
     @classmethod
-    def start(cls, connection: Connection, *, demo: bool = False) -> FirstPage | None:
-        """Start fetching the first page for the remembered filters, or None when httpx must do it."""
+    def start(cls, connection: Connection, filters: Filters | None = None) -> FirstPage | None:
+        """Start fetching the first page for these filters (the remembered ones), or None when httpx must."""
         try:
-            from inbox_tui.config import ui_state_path
-            from inbox_tui.ui_state import UiState
-
             uds = connection.local.socket if connection.local is not None else None
             route = Route.for_deployment(connection.url, uds=uds)
             if route is None:
                 return None
-            filters = UiState.load(ui_state_path(demo=demo)).filters
-            return cls(route, connection.token, filters)
+            return cls(route, connection.token, filters if filters is not None else Filters())
         except Exception:  # never a reason not to start: the app fetches the page itself
             return None
 

@@ -23,8 +23,9 @@ from inbox_tui.commands.output import (
     err,
     safe_streams,
 )
-from inbox_tui.config import ConfigError, secure_dirs
+from inbox_tui.config import Config, ConfigError, load_config, secure_dirs, ui_state_path
 from inbox_tui.connection import Connection, ResolveError, resolve
+from inbox_tui.ui_state import UiState
 
 # Signals that end a command the way closing the terminal or `kill` does; the embedded server must
 # still be stopped, so they unwind like an exception instead of killing the process outright.
@@ -36,21 +37,35 @@ def exit_on_signal(signum: int, frame: object) -> NoReturn:
     raise SystemExit(STOP_SIGNALS.get(signal.Signals(signum), EXIT_FAILURE))
 
 
-def connect(url: str | None, token: str | None, *, demo: bool = False, long_lived: bool = False) -> Connection:
+def connect(
+    url: str | None,
+    token: str | None,
+    *,
+    demo: bool = False,
+    long_lived: bool = False,
+    config: Config | None = None,
+) -> Connection:
     """The connection for these flags (inbox_tui.connection.resolve), its failures worded for the user."""
     try:
-        return resolve(url, token, demo=demo, long_lived=long_lived)
+        return resolve(url, token, demo=demo, long_lived=long_lived, config=config)
     except (ResolveError, ConfigError) as exc:
         raise CommandFailed(str(exc)) from exc
 
 
 def run_inbox(url: str | None, token: str | None, *, demo: bool = False) -> int:
     """Open the inbox until the user quits; returns the exit status (CommandFailed when it cannot connect)."""
-    connection = connect(url, token, demo=demo, long_lived=True)
+    # The config file and the remembered UI state are read once, here, for the connection, the first page
+    # and the app alike.
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise CommandFailed(str(exc)) from exc
+    connection = connect(url, token, demo=demo, long_lived=True, config=config)
+    remembered = UiState.load(ui_state_path(demo=demo))
     # issue 11: the first page comes over a plain connection in a thread while Textual loads (None: httpx).
     from inbox_tui.first_page import FirstPage
 
-    first_page = FirstPage.start(connection, demo=demo)
+    first_page = FirstPage.start(connection, remembered.filters)
     previous = {sig: signal.signal(sig, exit_on_signal) for sig in STOP_SIGNALS}
     # Start-up (importing Textual and the app, building and painting the inbox) makes hundreds of thousands
     # of long-lived objects and next to no garbage: collector passes over them cost ~15 ms before the first
@@ -61,7 +76,14 @@ def run_inbox(url: str | None, token: str | None, *, demo: bool = False) -> int:
     try:
         # Imported by name at run time: Textual loads only when the inbox opens.
         run_app = importlib.import_module("inbox_tui.app").run_app
-        result = run_app(connection, demo=demo, collector_paused=collecting, first_page=first_page)
+        result = run_app(
+            connection,
+            demo=demo,
+            config=config,
+            collector_paused=collecting,
+            first_page=first_page,
+            remembered=remembered,
+        )
         return result if isinstance(result, int) else EXIT_OK
     finally:
         if collecting:

@@ -191,3 +191,42 @@ async def test_https_rejects_a_certificate_it_cannot_verify(tmp_path: Path, monk
         assert requests == []
     finally:
         loop.set_exception_handler(default_handler)
+
+
+def test_opening_the_inbox_reads_the_config_and_the_ui_state_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inbox_tui.app
+    import inbox_tui.connection
+    from inbox_tui.commands.inbox import run_inbox
+    from inbox_tui.config import Config
+    from inbox_tui.state import Filters
+    from inbox_tui.ui_state import UiState
+
+    for name, folder in (("CONFIG", "config"), ("DATA", "data"), ("STATE", "state")):
+        monkeypatch.setenv(f"INBOX_TUI_{name}_DIR", str(tmp_path / folder))
+    (tmp_path / "config").mkdir(mode=0o700)
+    (tmp_path / "config" / "config.toml").write_text('theme = "nord"\n')
+    (tmp_path / "state").mkdir(mode=0o700)
+    (tmp_path / "state" / "ui-state.json").write_text(json.dumps({"filters": {"read_status": "unread"}}))
+
+    def read_again() -> Config:
+        raise AssertionError("the config file was read a second time")
+
+    monkeypatch.setattr(inbox_tui.connection, "load_config", read_again)
+    loads: list[Path | None] = []
+    load = UiState.load.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[UiState], path: Path | None = None) -> UiState:
+        loads.append(path)
+        return load(cls, path)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(UiState, "load", classmethod(counted))
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(inbox_tui.app, "run_app", lambda connection, **kwargs: given.update(kwargs))
+
+    assert run_inbox("http://127.0.0.1:9", "t") == 0
+    assert len(loads) == 1
+    assert given["config"].theme == "nord"
+    assert given["remembered"].read_status == "unread"
+    assert given["first_page"].filters == Filters(read_status="unread")
