@@ -3,11 +3,12 @@ PostgreSQL (a fresh database per test on the session's cluster; see tests/pg.py)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from server.store.sqlite import SqliteStore
 from tests.live_server import LiveServer
 from tests.pg import create_database, drop_database, pg_server_dsn  # noqa: F401  (fixture)
 
@@ -47,3 +48,20 @@ def shared_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     finally:
         server.stop()
         _drop(request, db)
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """A fresh SQLite store of the test's own, closed afterwards."""
+    store = SqliteStore(str(tmp_path / "inbox.db"))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def store(sqlite_store: SqliteStore) -> SqliteStore:
+    """The store of the server's unit tests (tests/server/store/ runs its contract on both backends instead)."""
+    return sqlite_store

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,16 +68,6 @@ def test_same_message_on_the_same_utc_day_hashes_the_same() -> None:
 )
 def test_any_other_part_makes_another_message(change: dict[str, Any]) -> None:
     assert base(**change) != base()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(str(tmp_path / "x.db"))
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def test_enqueuer_queues_a_repeat_once(store: SqliteStore) -> None:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,16 +60,6 @@ class Peer:
             await self.closed_event.wait()
         assert self.closed is not None
         return self.closed
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(str(tmp_path / "hub.db"))
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def make_hub(store: SqliteStore, **config: Any) -> Hub:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +12,6 @@ from server.records import User
 from server.store.sqlite import SqliteStore
 from tests.live_server import LiveServer
 from tests.server.helpers import client
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(str(tmp_path / "x.db"))
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def session(token: str) -> list[tuple[bytes, bytes]]:

@@ -15,7 +15,7 @@ import sys
 import textwrap
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,13 +36,9 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(str(tmp_path / "inbox.db"))
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
+def store(sqlite_store: SqliteStore) -> SqliteStore:
+    """SQLite only here (the directory's contract fixture runs both backends)."""
+    return sqlite_store
 
 
 async def new_user(store: SqliteStore, username: str = "alice") -> User:
