@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from inbox_tui.api.client import CoderClient
 from inbox_tui.api.models import InboxAction, InboxNotification
@@ -34,6 +35,13 @@ async def test_the_footer_ends_with_the_palette_key(size: tuple[int, int]) -> No
         assert footer.rstrip().endswith("Commands"), footer
 
 
+async def scrolled(pilot: Pilot[Any], widget: Widget, *keys: str) -> float:
+    """Where `widget` is scrolled to after `keys`."""
+    await pilot.press(*keys)
+    await pilot.pause()
+    return widget.scroll_y
+
+
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 async def test_help_scrolls_with_the_list_keys(size: tuple[int, int]) -> None:
     """j/k, G/g and page down/up scroll the key table (only the arrows did)."""
@@ -45,24 +53,12 @@ async def test_help_scrolls_with_the_list_keys(size: tuple[int, int]) -> None:
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(VerticalScroll)
         assert table.max_scroll_y > 0
-        await pilot.press("j", "j")
-        await pilot.pause()
-        assert table.scroll_y == 2
-        await pilot.press("k")
-        await pilot.pause()
-        assert table.scroll_y == 1
-        await pilot.press("G")
-        await pilot.pause()
-        assert table.scroll_y == table.max_scroll_y
-        await pilot.press("g")
-        await pilot.pause()
-        assert table.scroll_y == 0
-        await pilot.press("pagedown")
-        await pilot.pause()
-        assert table.scroll_y > 2
-        await pilot.press("pageup")
-        await pilot.pause()
-        assert table.scroll_y == 0
+        assert await scrolled(pilot, table, "j", "j") == 2
+        assert await scrolled(pilot, table, "k") == 1
+        assert await scrolled(pilot, table, "G") == table.max_scroll_y
+        assert await scrolled(pilot, table, "g") == 0
+        assert await scrolled(pilot, table, "pagedown") > 2
+        assert await scrolled(pilot, table, "pageup") == 0
 
 
 # ----- the full-screen preview (a pane too narrow for the preview beside the list) ------------------
@@ -136,18 +132,10 @@ async def test_j_and_k_scroll_the_preview() -> None:
         preview = await open_preview(pilot)
         view = preview.view
         assert view.max_scroll_y > 3
-        await pilot.press("j", "j", "j")
-        await pilot.pause()
-        assert view.scroll_y == 3
-        await pilot.press("k")
-        await pilot.pause()
-        assert view.scroll_y == 2
-        await pilot.press("G")
-        await pilot.pause()
-        assert view.scroll_y == view.max_scroll_y
-        await pilot.press("g")
-        await pilot.pause()
-        assert view.scroll_y == 0
+        assert await scrolled(pilot, view, "j", "j", "j") == 3
+        assert await scrolled(pilot, view, "k") == 2
+        assert await scrolled(pilot, view, "G") == view.max_scroll_y
+        assert await scrolled(pilot, view, "g") == 0
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, PreviewScreen)
